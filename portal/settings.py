@@ -1,0 +1,143 @@
+"""FunASR Portal settings. Every knob is an environment variable; `.env.example` lists them.
+
+The defaults are for development on one machine: SQLite, Redis on localhost, the bundled
+Whisper tiny.en model. Production sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_choice, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key" if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_rq",
+    "portal.apps.PortalConfig",
+    "transcription",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+ASGI_APPLICATION = "portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite by default, anything dj-database-url reads through DATABASE_URL.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The web server and the worker write from separate processes: WAL lets readers
+    # carry on during a write, and IMMEDIATE transactions wait instead of deadlocking.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: the queue, the channel layer (worker -> browser events) and the cache.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+ASR_QUEUE = env_str("ASR_QUEUE", "asr")
+RQ_QUEUES = {
+    ASR_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},
+}
+# We enqueue inside transaction.on_commit ourselves (services._enqueue), so RQ enqueues at once.
+RQ = {"COMMIT_MODE": "auto"}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "asgi")},
+    },
+}
+
+# --- Auth: accounts are made by admins; there is no sign-up page.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Files. Media is never served as static files: audio goes through a permission check.
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"  # not routed: see transcription.views.job_audio
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 2048, minimum=1) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # bigger uploads stream to a temporary file
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 100, minimum=1)
+
+# --- The speech engine (admin-managed profiles replace these in a later issue).
+ASR_ENGINE = env_choice("ASR_ENGINE", "faster-whisper", {"faster-whisper", "funasr"})
+ASR_MODEL = env_str("ASR_MODEL", "")  # "" = the bundled Whisper tiny.en for faster-whisper
+ASR_VAD_MODEL = env_str("ASR_VAD_MODEL", "")  # funasr: a directory, or "" = bundled fsmn-vad
+ASR_PUNC_MODEL = env_str("ASR_PUNC_MODEL", "")
+ASR_DEVICE = env_str("ASR_DEVICE", "cpu")
+ASR_LANGUAGE = env_str("ASR_LANGUAGE", "")
+ASR_MAX_AUDIO_SECONDS = env_int("ASR_MAX_AUDIO_SECONDS", 4 * 3600, minimum=1)
+# A job may run this long plus 3x its audio's duration before RQ stops it.
+ASR_JOB_TIMEOUT_BASE = env_int("ASR_JOB_TIMEOUT", 600, minimum=10)
+# At most this many progress events per second per job reach the browser.
+ASR_PROGRESS_PER_SECOND = env_int("ASR_PROGRESS_PER_SECOND", 4, minimum=1)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)

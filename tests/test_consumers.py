@@ -1,0 +1,106 @@
+"""The websocket: owners get their jobs' events; nobody else gets anything."""
+
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from portal.asgi import application
+from tests.conftest import english_clips, upload_of
+from transcription import jobs, services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLIP = Path(next(iter(english_clips())))
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def session_cookie(user) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+def socket(path: str, *headers) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+
+
+async def events_until_finished(ws: WebsocketCommunicator) -> list[dict]:
+    events = []
+    while True:
+        event = await ws.receive_json_from(timeout=30)
+        events.append(event)
+        if event["type"] == "job.updated" and event["job"]["status"] in ("done", "failed"):
+            return events
+
+
+def test_it_streams_progress_and_done_to_the_owner_only(alice, bob):
+    job = services.job_create(owner=alice, upload=upload_of(CLIP))
+    alice_cookie, bob_cookie = session_cookie(alice), session_cookie(bob)
+
+    async def scenario():
+        alice_all = socket("/ws/jobs/", alice_cookie)
+        alice_one = socket(f"/ws/jobs/{job.id}/", alice_cookie)
+        bob_all = socket("/ws/jobs/", bob_cookie)
+        for ws in (alice_all, alice_one, bob_all):
+            connected, _ = await ws.connect()
+            assert connected
+        sync = await alice_all.receive_json_from()
+        assert sync["v"] == 1 and sync["type"] == "jobs.sync"
+        assert [j["id"] for j in sync["jobs"]] == [str(job.id)] and sync["jobs"][0]["status"] == "queued"
+        assert (await alice_one.receive_json_from())["jobs"][0]["id"] == str(job.id)
+        assert (await bob_all.receive_json_from())["jobs"] == []
+
+        await sync_to_async(jobs.transcribe, thread_sensitive=False)(str(job.id))
+
+        events = await events_until_finished(alice_all)
+        statuses = [e["job"]["status"] for e in events]
+        assert statuses[0] == "running" and statuses[-1] == "done"
+        progress = [e["job"]["progress"] for e in events]
+        assert progress == sorted(progress) and progress[-1] == 1.0
+        assert any(0 < p for p in progress[:-1]), "a progress event before done"
+        assert (await events_until_finished(alice_one))[-1]["job"]["status"] == "done"
+        assert await bob_all.receive_nothing(timeout=0.5)
+        for ws in (alice_all, alice_one, bob_all):
+            await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_it_refuses_to_subscribe_to_another_users_job(alice, bob):
+    job = services.job_create(owner=alice, upload=upload_of(CLIP))
+    bob_cookie = session_cookie(bob)
+
+    async def scenario():
+        ws = socket(f"/ws/jobs/{job.id}/", bob_cookie)
+        connected, code = await ws.connect()
+        assert not connected and code == 4404
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_it_refuses_anonymous_sockets():
+    async def scenario():
+        ws = socket("/ws/jobs/")
+        connected, code = await ws.connect()
+        assert not connected and code == 4401
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_it_refuses_sockets_from_other_sites(alice):
+    alice_cookie = session_cookie(alice)
+
+    async def scenario():
+        ws = WebsocketCommunicator(
+            application, "/ws/jobs/", headers=[(b"origin", b"https://evil.example"), alice_cookie]
+        )
+        connected, _ = await ws.connect()
+        assert not connected
+        await ws.disconnect()
+
+    async_to_sync(scenario)()

@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from tests.hostile import AUDIO
+from transcription import audio
+from transcription.engine import EngineConfig, ModelMissing, get_engine
+from transcription.engine.whisper_engine import bundled_model_dir
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    return get_engine(EngineConfig(kind="faster-whisper", model=bundled_model_dir()))
+
+
+def test_it_transcribes_english_speech_with_timestamps(whisper):
+    samples = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    calls = []
+    result = whisper.transcribe(samples, on_progress=lambda done, total: calls.append((done, total)))
+    assert "dashwood" in result.text.lower()
+    assert result.language == "en"
+    ends = [s.end for s in result.segments]
+    assert ends == sorted(ends) and ends[-1] <= samples.size / 16_000
+    assert calls[-1] == (samples.size / 16_000, samples.size / 16_000)
+
+
+def test_it_gives_silence_no_text(whisper):
+    assert whisper.transcribe(np.zeros(48_000, dtype=np.float32)).text == ""
+
+
+def test_it_names_a_missing_model_directory(tmp_path):
+    with pytest.raises(ModelMissing, match=str(tmp_path / "nowhere")):
+        get_engine(EngineConfig(kind="faster-whisper", model=str(tmp_path / "nowhere")))

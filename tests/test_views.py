@@ -1,0 +1,139 @@
+"""Pages and the audio download: login required, and nobody sees another user's jobs."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import english_clips, upload_of
+from transcription import services
+from transcription.models import Job
+
+pytestmark = pytest.mark.django_db
+
+CLIP = Path(next(iter(english_clips())))
+
+
+@pytest.fixture
+def alices_job(alice):
+    return services.job_create(owner=alice, upload=upload_of(CLIP, "alice-meeting.wav"))
+
+
+def test_it_requires_login_everywhere(client, alices_job):
+    for url in [
+        reverse("dashboard"),
+        reverse("job_detail", args=[alices_job.id]),
+        reverse("job_audio", args=[alices_job.id]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    response = client.post(reverse("job_upload"), {"files": [upload_of(CLIP)]})
+    assert response.status_code == 302 and not Job.objects.exclude(id=alices_job.id).exists()
+
+
+def test_it_logs_in_with_a_password(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "alice-pass"})
+    assert response.status_code == 302 and response.url == reverse("dashboard")
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_it_lists_only_the_users_own_jobs(client, alices_job, bob):
+    services.job_create(owner=bob, upload=upload_of(CLIP, "bob-call.wav"))
+    client.force_login(bob)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "bob-call.wav" in page and "alice-meeting.wav" not in page
+
+
+def test_it_shows_the_owner_their_job(client, alice, alices_job):
+    client.force_login(alice)
+    response = client.get(reverse("job_detail", args=[alices_job.id]))
+    assert response.status_code == 200
+    assert "alice-meeting.wav" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["job_detail", "job_audio"])
+def test_it_hides_a_job_from_other_users(client, alices_job, bob, name):
+    client.force_login(bob)
+    assert client.get(reverse(name, args=[alices_job.id])).status_code == 404
+
+
+def test_it_refuses_to_delete_another_users_job(client, alices_job, bob):
+    client.force_login(bob)
+    assert client.post(reverse("job_delete", args=[alices_job.id])).status_code == 404
+    assert Job.objects.filter(id=alices_job.id).exists()
+
+
+def test_it_serves_audio_to_the_owner_inline(client, alice, alices_job):
+    client.force_login(alice)
+    response = client.get(reverse("job_audio", args=[alices_job.id]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/x-wav"
+    assert b"".join(response.streaming_content) == CLIP.read_bytes()
+
+
+def test_it_never_serves_an_upload_as_a_web_page(client, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    job = services.job_create(
+        owner=alice, upload=SimpleUploadedFile("evil.html", b"<script>alert(1)</script>")
+    )
+    client.force_login(alice)
+    response = client.get(reverse("job_audio", args=[job.id]))
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_it_stores_uploads_under_our_own_name(client, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(alice)
+    client.post(reverse("job_upload"), {"files": [SimpleUploadedFile("../../etc/x\x07.wav", b"RIFF")]})
+    job = Job.objects.get()
+    assert job.audio.name == f"audio/{alice.id}/{job.id}.wav"
+    assert Path(job.audio.path).is_relative_to(Path(job.audio.storage.location))
+
+
+def test_it_uploads_several_files_and_answers_json(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("job_upload"),
+        {
+            "files": [upload_of(CLIP, "a.wav"), upload_of(CLIP, "b.wav")],
+            "hotwords": "Dashwood, Norland\nElinor",
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 201
+    assert sorted(j["name"] for j in response.json()["jobs"]) == ["a.wav", "b.wav"]
+    job = Job.objects.get(original_name="a.wav")
+    assert job.status == Job.Status.QUEUED
+    assert job.options["hotwords"] == ["Dashwood", "Norland", "Elinor"]
+    assert job.duration == pytest.approx(7.1, abs=0.01)  # from the header, before decoding
+
+
+def test_it_refuses_files_over_the_size_limit(client, alice, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    client.force_login(alice)
+    response = client.post(
+        reverse("job_upload"), {"files": [upload_of(CLIP)]}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "the limit is 1000" in response.json()["errors"][0]
+    assert not Job.objects.exists()
+
+
+def test_it_asks_for_a_file_when_none_is_sent(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("job_upload"), {}, headers={"Accept": "application/json"})
+    assert response.status_code == 400 and "at least one" in response.json()["errors"][0]
+
+
+def test_it_deletes_the_job_and_its_audio(client, alice, django_capture_on_commit_callbacks):
+    job = services.job_create(owner=alice, upload=upload_of(CLIP))
+    path = Path(job.audio.path)
+    assert path.exists()
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("job_delete", args=[job.id]))
+    assert response.status_code == 302
+    assert not Job.objects.exists() and not path.exists()

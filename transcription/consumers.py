@@ -1,0 +1,45 @@
+"""Websocket consumers: authenticate, join the owner's group, forward events. Nothing else."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from transcription import progress, selectors
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+class JobsConsumer(AsyncJsonWebsocketConsumer):
+    """`/ws/jobs/` streams all of the user's jobs; `/ws/jobs/<id>/` only that one."""
+
+    async def connect(self) -> None:
+        user = self.scope["user"]
+        self.group = None
+        self.job_id = self.scope["url_route"]["kwargs"].get("job_id")
+        if not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if self.job_id and not await database_sync_to_async(selectors.job_exists)(
+            user=user, job_id=self.job_id
+        ):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        # The only group a socket ever joins is its own user's: another user's events
+        # cannot reach it whatever it asks for.
+        self.group = progress.user_group(user.id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        jobs = await database_sync_to_async(selectors.job_sync_list)(user=user, job_id=self.job_id)
+        await self.send_json(progress.sync_event(jobs))
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def job_event(self, message: dict) -> None:
+        event = message["event"]
+        if self.job_id and event["job"]["id"] != str(self.job_id):
+            return
+        await self.send_json(event)

@@ -1,0 +1,114 @@
+"""The speech engine: audio in, segments with timestamps out.
+
+Knows nothing of Django. torch, funasr and faster-whisper are imported lazily by the
+concrete engines, and `get_engine` keeps one loaded engine resident per process so a
+worker pays the model load once, not once per job.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+# (seconds of audio done, seconds of audio in total)
+ProgressCallback = Callable[[float, float], None]
+
+
+class EngineError(Exception):
+    """A failure a person can read; the job ends with this message."""
+
+
+class ModelMissing(EngineError):
+    """A configured model directory is absent; the message names how to get it."""
+
+
+class EngineOutOfMemory(EngineError):
+    """The device ran out of memory on this audio."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything that decides which model is loaded. Hashable: it keys the resident cache."""
+
+    kind: str  # "funasr" or "faster-whisper"
+    model: str  # a local model directory
+    vad_model: str = ""  # funasr: a local directory or "silero-vad"; whisper: unused
+    punc_model: str = ""
+    device: str = "cpu"
+    language: str = ""  # "" lets the model decide
+    batch_size_s: int = 300  # funasr: seconds of audio per recognition batch
+    max_segment_ms: int = 30_000  # VAD never hands the recogniser more than this
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float  # seconds from the start of the audio
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    segments: list[Segment] = field(default_factory=list)
+    language: str = ""
+
+    def segments_as_dicts(self) -> list[dict]:
+        return [asdict(s) for s in self.segments]
+
+
+class Engine(Protocol):
+    config: EngineConfig
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        hotwords: Sequence[str] = (),
+        on_progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        """`audio` is 16 kHz mono float32 in [-1, 1]."""
+        ...
+
+
+_lock = threading.Lock()
+_resident: Engine | None = None
+load_count = 0  # how many models this process has loaded; tests assert on it
+
+
+def _load(config: EngineConfig) -> Engine:
+    if config.kind == "funasr":
+        from transcription.engine.funasr_engine import FunasrEngine
+
+        return FunasrEngine(config)
+    if config.kind == "faster-whisper":
+        from transcription.engine.whisper_engine import WhisperEngine
+
+        return WhisperEngine(config)
+    raise EngineError(f"Unknown engine {config.kind!r}: use 'funasr' or 'faster-whisper'.")
+
+
+def get_engine(config: EngineConfig) -> Engine:
+    """The engine for `config`, loading it only if the resident one differs."""
+    global _resident, load_count
+    with _lock:
+        if _resident is None or _resident.config != config:
+            _resident = None  # drop the old model before loading the next one
+            _resident = _load(config)
+            load_count += 1
+        return _resident
+
+
+def unload() -> None:
+    global _resident
+    with _lock:
+        _resident = None

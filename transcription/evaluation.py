@@ -1,0 +1,29 @@
+"""Word error rate, for tests and benchmarks that check transcripts against references."""
+
+from __future__ import annotations
+
+import re
+
+_PUNCTUATION = re.compile(r"[^\w\s']|_")
+
+
+def normalize(text: str) -> list[str]:
+    """Lower case, punctuation (hyphens too) turned into spaces, split into words."""
+    return _PUNCTUATION.sub(" ", text.lower()).split()
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]
+
+
+def word_error_rate(pairs: list[tuple[str, str]]) -> float:
+    """Corpus WER over (reference, hypothesis) pairs: total edits over total reference words."""
+    edits = sum(edit_distance(normalize(ref), normalize(hyp)) for ref, hyp in pairs)
+    words = sum(len(normalize(ref)) for ref, _ in pairs)
+    return edits / words if words else 0.0

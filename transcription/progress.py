@@ -1,0 +1,74 @@
+"""The websocket contract: group names and the events the browser receives.
+
+Every event is a small JSON object: {"v": 1, "type": ..., ...}.
+  - "job.updated": {"job": <job state>} whenever a job's status or progress changes.
+  - "jobs.sync": {"jobs": [<job state>, ...]} sent once on connect, from the database, so a
+    client that missed events (delivery is at most once) starts from the truth.
+A job state is {"id", "name", "status", "progress", "duration", "error", "url"}.
+
+Events are published from the worker through channels-redis to the owner's group only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+EVENT_VERSION = 1
+# The message type channels routes to the consumer's `job_event` handler.
+CHANNEL_MESSAGE_TYPE = "job.event"
+
+
+def user_group(user_id: int) -> str:
+    return f"jobs.user.{user_id}"
+
+
+def job_state(job) -> dict:
+    return {
+        "id": str(job.id),
+        "name": job.original_name,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "duration": job.duration,
+        "error": job.error,
+        "url": f"/jobs/{job.id}/",
+    }
+
+
+def job_updated_event(job) -> dict:
+    return {"v": EVENT_VERSION, "type": "job.updated", "job": job_state(job)}
+
+
+def sync_event(jobs) -> dict:
+    return {"v": EVENT_VERSION, "type": "jobs.sync", "jobs": [job_state(j) for j in jobs]}
+
+
+def publish(job) -> None:
+    """Send the job's new state to its owner's browsers. Losing an event is tolerable
+    (clients re-sync on connect); failing the job over it is not."""
+    layer = get_channel_layer()
+    message = {"type": CHANNEL_MESSAGE_TYPE, "event": job_updated_event(job)}
+    try:
+        async_to_sync(layer.group_send)(user_group(job.owner_id), message)
+    except Exception:  # noqa: BLE001 - Redis hiccups must not fail a transcription
+        logger.warning("could not publish progress for job %s", job.id, exc_info=True)
+
+
+class Throttle:
+    """True at most `per_second` times a second; the final update always goes through."""
+
+    def __init__(self, per_second: int) -> None:
+        self.interval = 1.0 / per_second
+        self.last = float("-inf")
+
+    def ready(self, *, final: bool = False) -> bool:
+        now = time.monotonic()
+        if final or now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False

@@ -1,0 +1,133 @@
+"""Every write to transcription data goes through here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import django_rq
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from rq.serializers import JSONSerializer
+
+from transcription import audio, conf, progress
+from transcription.engine import Transcript
+from transcription.models import Job
+
+logger = logging.getLogger(__name__)
+
+Status = Job.Status
+
+
+def _queue():
+    return django_rq.get_queue(settings.ASR_QUEUE, serializer=JSONSerializer)
+
+
+def _job_timeout(duration: float | None) -> int:
+    # Unknown duration (the header did not say): allow for the longest audio we accept.
+    seconds = duration if duration is not None else settings.ASR_MAX_AUDIO_SECONDS
+    return int(settings.ASR_JOB_TIMEOUT_BASE + 3 * seconds)
+
+
+def _enqueue(job: Job) -> None:
+    from transcription.jobs import transcribe  # jobs imports services: import late
+
+    _queue().enqueue(
+        transcribe,
+        str(job.id),
+        job_id=f"transcribe-{job.id}",
+        job_timeout=_job_timeout(job.duration),
+        result_ttl=0,
+        failure_ttl=7 * 24 * 3600,
+    )
+
+
+def job_create(*, owner, upload: UploadedFile, hotwords: Sequence[str] = ()) -> Job:
+    """Store the upload and queue it. The worker decodes it: a bad file becomes a failed job."""
+    config = conf.engine_config()
+    with transaction.atomic():
+        job = Job(
+            owner=owner,
+            original_name=(upload.name or "upload")[:255],
+            size_bytes=upload.size or 0,
+            engine=config.kind,
+            options={"engine": config.as_dict(), "hotwords": list(hotwords)},
+        )
+        job.audio.save(upload.name or "upload", upload, save=False)
+        job.duration = audio.probe_duration(job.audio.path)
+        job.save()
+        transaction.on_commit(lambda: _enqueue(job))
+    logger.info("job %s created for user %s (%s)", job.id, owner.pk, job.original_name)
+    return job
+
+
+def job_create_many(*, owner, uploads: Sequence[UploadedFile], hotwords: Sequence[str] = ()) -> list[Job]:
+    with transaction.atomic():
+        return [job_create(owner=owner, upload=u, hotwords=hotwords) for u in uploads]
+
+
+def job_claim(*, job_id: str) -> Job | None:
+    """Move a queued job to running. Only one caller ever wins: the update is conditional."""
+    claimed = Job.objects.filter(id=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=timezone.now(), progress=0.0, error=""
+    )
+    if not claimed:
+        return None
+    job = Job.objects.get(id=job_id)
+    progress.publish(job)
+    return job
+
+
+def job_progress(*, job: Job, seconds_done: float, seconds_total: float) -> None:
+    fraction = min(1.0, seconds_done / seconds_total) if seconds_total > 0 else 0.0
+    updated = Job.objects.filter(id=job.id, status=Status.RUNNING).update(
+        progress=fraction, duration=seconds_total
+    )
+    if updated:
+        job.progress, job.duration = fraction, seconds_total
+        progress.publish(job)
+
+
+def job_finish(*, job: Job, transcript: Transcript, duration: float, processing_seconds: float) -> None:
+    fields = {
+        "status": Status.DONE,
+        "progress": 1.0,
+        "text": transcript.text,
+        "segments": transcript.segments_as_dicts(),
+        "language": transcript.language,
+        "duration": duration,
+        "processing_seconds": processing_seconds,
+        "finished_at": timezone.now(),
+    }
+    _finish(job, fields)
+    logger.info("job %s done: %.1f s audio in %.2f s", job.id, duration, processing_seconds)
+
+
+def job_fail(*, job: Job, message: str, processing_seconds: float | None = None) -> None:
+    fields = {
+        "status": Status.FAILED,
+        "error": message,
+        "processing_seconds": processing_seconds,
+        "finished_at": timezone.now(),
+    }
+    _finish(job, fields)
+    logger.info("job %s failed: %s", job.id, message)
+
+
+def _finish(job: Job, fields: dict) -> None:
+    # Only a running job can finish: a job deleted meanwhile stays deleted.
+    if Job.objects.filter(id=job.id, status=Status.RUNNING).update(**fields):
+        for name, value in fields.items():
+            setattr(job, name, value)
+        progress.publish(job)
+
+
+def job_delete(*, job: Job) -> None:
+    """Delete the job and its audio. A queued RQ job finds nothing to claim and stops."""
+    storage, name = job.audio.storage, job.audio.name
+    with transaction.atomic():
+        job.delete()
+        transaction.on_commit(lambda: storage.delete(name) if name else None)
+    logger.info("job %s deleted", job.pk)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from transcription import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("jobs/upload/", views.job_upload, name="job_upload"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:job_id>/audio/", views.job_audio, name="job_audio"),
+    path("jobs/<uuid:job_id>/delete/", views.job_delete, name="job_delete"),
+]

@@ -1,0 +1,83 @@
+"""Pages. Each view parses, calls one service or selector, and renders."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from transcription import progress, selectors, services
+from transcription.forms import UploadForm
+
+# Audio is served inline only as one of these types; anything else is a download, so an
+# uploaded "song.html" can never run as a page on the portal's origin.
+PLAYABLE_TYPES = {
+    "audio/mpeg", "audio/wav", "audio/x-wav", "audio/flac", "audio/ogg", "audio/webm", "audio/mp4",
+    "audio/aac", "audio/x-m4a", "video/mp4", "video/webm", "video/ogg", "video/quicktime",
+}  # fmt: skip
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.job_list(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "transcription/dashboard.html", {"page": page, "form": UploadForm()})
+
+
+@login_required
+@require_POST
+def job_upload(request: HttpRequest) -> HttpResponse:
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        if wants_json:
+            return JsonResponse({"errors": errors}, status=400)
+        for error in errors:
+            messages.error(request, error)
+        return redirect("dashboard")
+    jobs = services.job_create_many(
+        owner=request.user, uploads=form.cleaned_data["files"], hotwords=form.cleaned_data["hotwords"]
+    )
+    if wants_json:
+        return JsonResponse({"jobs": [progress.job_state(j) for j in jobs]}, status=201)
+    messages.success(request, f"{len(jobs)} file(s) queued.")
+    return redirect("dashboard")
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, job_id) -> HttpResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    return render(request, "transcription/job_detail.html", {"job": job})
+
+
+@login_required
+@require_GET
+def job_audio(request: HttpRequest, job_id) -> FileResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    content_type, _ = mimetypes.guess_type(job.audio.name)
+    inline = content_type in PLAYABLE_TYPES
+    response = FileResponse(
+        job.audio.open("rb"),
+        as_attachment=not inline,
+        filename=Path(job.original_name).name or "audio",
+        content_type=content_type if inline else "application/octet-stream",
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def job_delete(request: HttpRequest, job_id) -> HttpResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    services.job_delete(job=job)
+    messages.success(request, f"Deleted {job.original_name}.")
+    return redirect("dashboard")
