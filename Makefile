@@ -28,6 +28,8 @@ run: migrate
 # The suite on SQLite (the default) or on whatever DATABASE_URL names. Starts a Redis if
 # none answers, and stops it afterwards.
 test: venv
+	@command -v chromium >/dev/null || scripts/ensure-debian-package.sh chromium \
+	  || echo "Without chromium the browser tests are skipped." >&2
 	@started="$$(scripts/ensure-redis.sh)"; \
 	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	[ "$$started" = started ] && scripts/stop-redis.sh; \

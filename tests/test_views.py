@@ -137,3 +137,17 @@ def test_it_deletes_the_job_and_its_audio(client, alice, django_capture_on_commi
         response = client.post(reverse("job_delete", args=[job.id]))
     assert response.status_code == 302
     assert not Job.objects.exists() and not path.exists()
+
+
+def test_it_serves_byte_ranges_so_the_player_can_seek(client, alice, alices_job):
+    client.force_login(alice)
+    url = reverse("job_audio", args=[alices_job.id])
+    data, size = CLIP.read_bytes(), CLIP.stat().st_size
+    response = client.get(url, headers={"Range": "bytes=100-199"})
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 100-199/{size}"
+    assert b"".join(response.streaming_content) == data[100:200]
+    tail = client.get(url, headers={"Range": "bytes=-10"})
+    assert b"".join(tail.streaming_content) == data[-10:]
+    assert client.get(url, headers={"Range": f"bytes={size}-"}).status_code == 416
+    assert client.get(url)["Accept-Ranges"] == "bytes"

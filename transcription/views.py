@@ -8,12 +8,13 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from transcription import progress, selectors, services
 from transcription.forms import UploadForm
+from transcription.http import file_response
 
 # Audio is served inline only as one of these types; anything else is a download, so an
 # uploaded "song.html" can never run as a page on the portal's origin.
@@ -60,12 +61,13 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
 
 @login_required
 @require_GET
-def job_audio(request: HttpRequest, job_id) -> FileResponse:
+def job_audio(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     content_type, _ = mimetypes.guess_type(job.audio.name)
     inline = content_type in PLAYABLE_TYPES
-    response = FileResponse(
-        job.audio.open("rb"),
+    response = file_response(
+        request,
+        job.audio,
         as_attachment=not inline,
         filename=Path(job.original_name).name or "audio",
         content_type=content_type if inline else "application/octet-stream",

@@ -1,0 +1,150 @@
+"""The portal as a person uses it: Debian's Chromium, driven by Playwright, against daphne.
+
+daphne runs in a subprocess on the test database; the worker runs in this process (the real
+worker command), so the page must update from websocket events alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import english_clips, run_worker
+from transcription.models import Job
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+# `UPDATE_SCREENSHOTS=1 make test` refreshes the README's screenshots in docs/.
+SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def portal_url():
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "VAR_DIR": str(settings.VAR_DIR),
+    }
+    daphne = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        daphne.kill()
+        pytest.fail(f"daphne did not start: {daphne.stderr.read().decode()[-2000:]}")
+    yield f"http://127.0.0.1:{port}"
+    daphne.terminate()
+    daphne.wait(timeout=10)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django
+    # refuse database calls from it; nothing here is actually async.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_it_uploads_three_files_and_shows_them_finish_live(portal_url, browser, alice, bob, tmp_path):
+    from playwright.sync_api import expect
+
+    shots = DOCS if SCREENSHOTS else tmp_path
+    clips = [Path(p) for p in english_clips()][:3]
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    log_in(page, portal_url, "alice", "alice-pass")
+    page.set_input_files("#id_files", [str(c) for c in clips])
+    page.click("#upload-form button[type=submit]")
+    rows = page.locator("#jobs tr[data-job]")
+    expect(rows).to_have_count(3)
+    expect(page.locator('#jobs [data-field="status"]', has_text="Queued")).to_have_count(3)
+    page.evaluate("window.notReloaded = true")
+
+    run_worker()
+
+    expect(page.locator('#jobs [data-field="status"]', has_text="Done")).to_have_count(3, timeout=30_000)
+    assert page.evaluate("window.notReloaded") is True  # the update came over the websocket
+    page.screenshot(path=str(shots / "dashboard.png"))
+
+    # The job page: click a segment, and the player jumps to its start.
+    job = Job.objects.get(original_name=clips[0].name)
+    assert len(job.segments) >= 2
+    page.click(f"text={clips[0].name}")
+    expect(page.locator(".transcript")).to_contain_text(job.segments[0]["text"])
+    page.locator("button.seek").nth(1).click()
+    page.wait_for_function(
+        "start => Math.abs(document.getElementById('player').currentTime - start) < 0.3",
+        arg=job.segments[1]["start"],
+    )
+    page.screenshot(path=str(shots / "job.png"), full_page=True)
+
+    # Bob sees none of it.
+    other = browser.new_context().new_page()
+    log_in(other, portal_url, "bob", "bob-pass")
+    expect(other.locator("#jobs tr[data-job]")).to_have_count(0)
+    assert other.goto(f"{portal_url}/jobs/{job.id}/").status == 404

@@ -1,0 +1,55 @@
+"""Serving stored audio with HTTP range requests: browsers seek in <audio> only when the
+server answers `Range` with 206 Partial Content."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) inclusive for a single-range header, or None when it is not one we serve."""
+    match = _RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # "bytes=-500": the last 500 bytes
+        return max(0, size - int(last)), size - 1
+    return int(first), min(int(last), size - 1) if last else size - 1
+
+
+def _chunks(handle, remaining: int):
+    with handle:
+        while remaining > 0:
+            data = handle.read(min(CHUNK, remaining))
+            if not data:
+                return
+            remaining -= len(data)
+            yield data
+
+
+def file_response(request: HttpRequest, field_file, *, content_type: str, as_attachment: bool, filename: str):
+    size = field_file.size
+    requested = _byte_range(request.headers.get("Range", ""), size) if "Range" in request.headers else None
+    if requested is None:
+        response = FileResponse(
+            field_file.open("rb"), as_attachment=as_attachment, filename=filename, content_type=content_type
+        )
+    else:
+        first, last = requested
+        if first > last or first >= size:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        handle = field_file.open("rb")
+        handle.seek(first)
+        body = _chunks(handle, last - first + 1)
+        response = StreamingHttpResponse(body, status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    return response
