@@ -44,3 +44,31 @@ def test_it_refuses_audio_over_the_duration_limit(tmp_path):
 def test_it_probes_the_duration_from_the_header(tmp_path):
     assert audio.probe_duration(write(tmp_path, "s.wav", silence_wav(3))) == pytest.approx(3.0, abs=0.01)
     assert audio.probe_duration(write(tmp_path, "x.wav", b"not audio")) is None
+
+
+@pytest.mark.parametrize(
+    "name, audio_codec, video_codec",
+    [
+        ("speech.mp3", "libmp3lame", None),
+        ("speech.flac", "flac", None),
+        ("recording.webm", "libopus", None),  # what Chrome's MediaRecorder sends
+        ("meeting.mp4", "aac", "mpeg4"),
+        ("training.webm", "libopus", "libvpx"),
+    ],
+)
+def test_it_decodes_compressed_audio_and_the_sound_of_videos(tmp_path, name, audio_codec, video_codec):
+    from tests.media import encode
+
+    original = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav", max_seconds=60)
+    path = encode(original, tmp_path / name, audio_codec=audio_codec, video_codec=video_codec)
+    samples = audio.decode(path, max_seconds=60)
+    assert abs(samples.size - original.size) < 0.1 * 16_000  # codec padding, not lost audio
+    assert np.abs(samples).max() > 0.05
+
+
+def test_it_explains_a_video_without_sound(tmp_path):
+    from tests.media import encode
+
+    path = encode(None, tmp_path / "silent-film.mp4", audio_codec=None, video_codec="mpeg4")
+    with pytest.raises(audio.AudioDecodeError, match="no audio track"):
+        audio.decode(path, max_seconds=60)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.conftest import english_clips, run_worker, upload_of
+from tests.conftest import AUDIO, english_clips, run_worker, upload_of
 from tests.hostile import BAD_FILES, silence_wav
 from transcription import engine
 from transcription.evaluation import word_error_rate
@@ -95,3 +95,17 @@ def test_it_skips_a_job_deleted_while_queued(client, alice, django_capture_on_co
     client.post(reverse("job_delete", args=[job.id]))
     run_worker()  # finds nothing to claim, and does not crash
     assert not Job.objects.exists()
+
+
+def test_it_transcribes_the_sound_of_a_video(client, alice, django_capture_on_commit_callbacks, tmp_path):
+    from tests.media import encode
+    from transcription import audio
+
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav", max_seconds=60)
+    video = encode(clip, tmp_path / "all-hands.mp4", audio_codec="aac", video_codec="mpeg4")
+    client.force_login(alice)
+    upload(client, [upload_of(video)], capture=django_capture_on_commit_callbacks)
+    run_worker()
+    job = Job.objects.get()
+    assert job.status == Job.Status.DONE, job.error
+    assert "young man" in job.text.lower()

@@ -10,11 +10,32 @@ from __future__ import annotations
 import django_rq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections, connections
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from transcription import conf
 from transcription.engine import EngineError, get_engine
+
+
+class PortalWorker(SimpleWorker):
+    """SimpleWorker that treats each job like Django treats a request: a worker lives for days,
+    and a database connection dropped meanwhile (a PostgreSQL restart, an idle timeout) must
+    be replaced rather than fail every later job."""
+
+    def execute_job(self, job, queue) -> None:
+        _close_old_connections()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            _close_old_connections()
+
+
+def _close_old_connections() -> None:
+    # Never inside a transaction: a caller that wraps the worker in one (the test suite does)
+    # must keep its connection.
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()
 
 
 class Command(BaseCommand):
@@ -40,7 +61,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             self.stdout.write(self.style.SUCCESS("Model loaded; waiting for jobs."))
         rq_queue = django_rq.get_queue(queue, serializer=JSONSerializer)
-        worker = SimpleWorker([rq_queue], connection=rq_queue.connection, serializer=JSONSerializer)
+        worker = PortalWorker([rq_queue], connection=rq_queue.connection, serializer=JSONSerializer)
         worker.work(
             burst=burst,
             max_jobs=max_jobs,

@@ -1,0 +1,460 @@
+"""How much wall time the portal adds to the bare speech engine.
+
+For each audio length (default 30 s and 600 s) this measures, on the same WAV file:
+
+  bare    in this process: `audio.decode(path)` + `get_engine(config).transcribe(samples)`, with
+          the engine configuration the portal gives new jobs (faster-whisper, bundled Whisper
+          tiny.en, CPU), after one untimed warm-up run so the model is loaded.
+  portal  the real stack with a warm worker: a daphne server and a `manage.py asrworker` (model
+          preloaded, one untimed warm-up job) as subprocesses on a throwaway VAR_DIR (its own
+          SQLite database and media) and Redis database 14. The clock starts just before the
+          multipart POST to /jobs/upload/ and stops when the job's websocket
+          (/ws/jobs/<id>/) reports it done.
+
+Runs alternate (bare, portal, bare, portal, ...) `--repeats` times per length. The report gives
+every run, the medians, the ratio portal/bare and the real-time factor (RTF, seconds of work per
+second of audio), and splits each portal run into upload, queue wait (201 response to claim),
+worker processing (`Job.processing_seconds`: decode + recognition + progress events) and
+notification (the rest). Redis database 14 is flushed at the start and at the end.
+
+Run it by hand from the repository root (it is not a test):
+
+    .venv/bin/python bench/overhead.py [--seconds 30 600] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import wave
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+from websockets.sync.client import connect  # noqa: E402
+
+from transcription import audio  # noqa: E402
+from transcription.engine import EngineConfig, get_engine  # noqa: E402
+from transcription.engine.whisper_engine import bundled_model_dir  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "audio"
+REDIS_URL = "redis://127.0.0.1:6379/14"  # never 0 (development) or 15 (tests)
+QUEUE = "bench"
+USERNAME = "bench"
+MAX_AUDIO_SECONDS = 4 * 3600  # the portal's default ASR_MAX_AUDIO_SECONDS
+SAMPLE_RATE = audio.SAMPLE_RATE
+GAP_SECONDS = 0.5
+READY_LINE = "Model loaded; waiting for jobs."
+
+
+# --- Audio
+
+
+def librivox_clips() -> list[Path]:
+    """The English LibriVox clips of the test fixtures (the ones en_transcripts.tsv lists)."""
+    names = [line.split("\t")[0] for line in (FIXTURES / "en_transcripts.tsv").read_text().splitlines()]
+    return [FIXTURES / f"{name}.wav" for name in names if name]
+
+
+def read_pcm16(path: Path) -> bytes:
+    with wave.open(str(path)) as w:
+        if (w.getnchannels(), w.getframerate(), w.getsampwidth()) != (1, SAMPLE_RATE, 2):
+            raise SystemExit(f"{path}: expected 16 kHz mono 16-bit PCM")
+        return w.readframes(w.getnframes())
+
+
+def build_wav(path: Path, seconds: int) -> Path:
+    """Clips with GAP_SECONDS of silence between them, repeated and cut to exactly `seconds`."""
+    clips = [read_pcm16(p) for p in librivox_clips()]
+    silence = b"\0\0" * int(GAP_SECONDS * SAMPLE_RATE)
+    wanted = seconds * SAMPLE_RATE * 2
+    pcm = bytearray()
+    while len(pcm) < wanted:
+        for clip in clips:
+            pcm += clip + silence
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(bytes(pcm[:wanted]))
+    return path
+
+
+# --- Bare engine
+
+
+def engine_config() -> EngineConfig:
+    """What `transcription.conf.engine_config()` gives under the default portal settings."""
+    return EngineConfig(kind="faster-whisper", model=bundled_model_dir(), device="cpu", language="")
+
+
+def run_bare(path: Path, config: EngineConfig) -> tuple[float, str]:
+    started = time.perf_counter()
+    samples = audio.decode(path, max_seconds=MAX_AUDIO_SECONDS)
+    transcript = get_engine(config).transcribe(samples)
+    return time.perf_counter() - started, transcript.text
+
+
+# --- Portal processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def portal_env(var_dir: Path) -> dict[str, str]:
+    """Production-like settings (DEBUG off) on throwaway storage; the default engine."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        VAR_DIR=str(var_dir),
+        DATABASE_URL=f"sqlite:///{var_dir / 'db.sqlite3'}",
+        MEDIA_ROOT=str(var_dir / "media"),
+        REDIS_URL=REDIS_URL,
+        ASR_QUEUE=QUEUE,
+        CHANNELS_PREFIX="bench",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(40),
+        SECURE_COOKIES="false",  # plain http on loopback
+        ALLOWED_HOSTS="127.0.0.1",
+        ASR_ENGINE="faster-whisper",
+        ASR_MODEL="",
+        ASR_DEVICE="cpu",
+        ASR_LANGUAGE="",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def prepare_site(env: dict[str, str]) -> str:
+    """Migrate the throwaway database and create the benchmark user; return its password."""
+    password = secrets.token_urlsafe(16)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    code = (
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({USERNAME!r}, password={password!r})"
+    )
+    manage(env, "shell", "-v", "0", "-c", code)
+    return password
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_until(ready, *, what: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log_tail(log)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} not ready after {timeout:.0f} s:\n{log_tail(log)}")
+        time.sleep(0.1)
+
+
+def http_ready(base: str) -> bool:
+    try:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+            f"{base}/accounts/login/", timeout=2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def portal(var_dir: Path) -> Iterator[tuple[str, str]]:
+    """Serve the portal with one warm worker; yield (base URL, password). Stops both on exit."""
+    env = portal_env(var_dir)
+    password = prepare_site(env)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    processes: list[subprocess.Popen] = []
+    try:
+        worker_log = var_dir / "worker.log"
+        worker = spawn([sys.executable, "manage.py", "asrworker"], env, worker_log)
+        processes.append(worker)
+        daphne_log = var_dir / "daphne.log"
+        daphne_bin = str(Path(sys.executable).with_name("daphne"))
+        daphne_args = ["-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"]
+        daphne = spawn([daphne_bin, *daphne_args], env, daphne_log)
+        processes.append(daphne)
+        wait_until(lambda: http_ready(base), what="daphne", process=daphne, log=daphne_log, timeout=60)
+        wait_until(
+            lambda: READY_LINE in worker_log.read_text(errors="replace"),
+            what="asrworker",
+            process=worker,
+            log=worker_log,
+            timeout=180,
+        )
+        yield base, password
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        # A session of its own: Ctrl-C reaches only us, and we stop the children in order.
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+# --- Portal client
+
+
+class Client:
+    """A logged-in browser, as far as the portal can tell: cookies, CSRF, uploads, websocket."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar)
+        )
+
+    def cookie(self, name: str) -> str:
+        return next(c.value for c in self.jar if c.name == name)
+
+    def login(self, username: str, password: str) -> None:
+        self.opener.open(f"{self.base}/accounts/login/").read()  # sets the CSRF cookie
+        form = {"username": username, "password": password, "csrfmiddlewaretoken": self.cookie("csrftoken")}
+        data = urllib.parse.urlencode(form).encode()
+        self.opener.open(f"{self.base}/accounts/login/", data=data).read()
+        if not any(c.name == "sessionid" for c in self.jar):
+            raise RuntimeError(f"could not log in as {username}")
+
+    def upload(self, body: bytes, content_type: str) -> str:
+        """POST a prepared multipart body to /jobs/upload/; return the new job's id."""
+        request = urllib.request.Request(
+            f"{self.base}/jobs/upload/",
+            data=body,
+            headers={
+                "Content-Type": content_type,
+                "Accept": "application/json",
+                "X-CSRFToken": self.cookie("csrftoken"),  # rotated at login: read it now
+                "Referer": f"{self.base}/",
+            },
+        )
+        with self.opener.open(request) as response:
+            if response.status != 201:
+                raise RuntimeError(f"upload answered {response.status}")
+            return json.load(response)["jobs"][0]["id"]
+
+    def wait_finished(self, job_id: str, timeout: float) -> str:
+        """Listen on /ws/jobs/<id>/ until the job is done or failed; return that status.
+
+        The first message (jobs.sync) comes from the database, so a job that finished before
+        the socket opened is seen too."""
+        url = self.base.replace("http://", "ws://") + f"/ws/jobs/{job_id}/"
+        headers = {"Cookie": f"sessionid={self.cookie('sessionid')}"}
+        deadline = time.monotonic() + timeout
+        with connect(url, origin=self.base, additional_headers=headers, proxy=None) as ws:
+            while True:
+                event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+                states = event["jobs"] if event["type"] == "jobs.sync" else [event.get("job", {})]
+                for state in states:
+                    if state.get("id") == job_id and state["status"] in ("done", "failed"):
+                        return state["status"]
+
+
+def multipart(path: Path) -> tuple[bytes, str]:
+    boundary = f"bench-{secrets.token_hex(12)}"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return head + path.read_bytes() + tail, f"multipart/form-data; boundary={boundary}"
+
+
+# --- Portal runs
+
+
+@dataclass
+class PortalRun:
+    seconds: float  # upload start to "done" on the websocket
+    upload: float  # request sent to 201 received
+    queue: float  # 201 received to the worker's claim (started_at)
+    processing: float  # Job.processing_seconds
+    notify: float  # the rest: finish write, event, websocket
+    text: str
+
+
+def db_job(var_dir: Path, job_id: str) -> dict:
+    with closing(sqlite3.connect(var_dir / "db.sqlite3")) as db:
+        db.row_factory = sqlite3.Row
+        query = "SELECT * FROM transcription_job WHERE id = ?"
+        row = db.execute(query, (job_id.replace("-", ""),)).fetchone()
+    if row is None:
+        raise RuntimeError(f"job {job_id} not in the database")
+    return dict(row)
+
+
+def db_time(value: str) -> float:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+
+
+def run_portal(client: Client, var_dir: Path, path: Path, config: EngineConfig, timeout: float) -> PortalRun:
+    body, content_type = multipart(path)  # read the file before the clock starts, as a browser has it
+    started, wall_started = time.perf_counter(), time.time()
+    job_id = client.upload(body, content_type)
+    wall_uploaded = time.time()
+    status = client.wait_finished(job_id, timeout)
+    seconds, wall_done = time.perf_counter() - started, time.time()
+    job = db_job(var_dir, job_id)
+    if status != "done" or job["status"] != "done" or not job["text"].strip():
+        raise RuntimeError(f"job {job_id} ended {job['status']!r} with error {job['error']!r}")
+    if json.loads(job["options"])["engine"] != config.as_dict():
+        raise RuntimeError(f"the portal used another engine configuration: {job['options']}")
+    claimed = db_time(job["started_at"])
+    processing = job["processing_seconds"]
+    return PortalRun(
+        seconds=seconds,
+        upload=wall_uploaded - wall_started,
+        queue=claimed - wall_uploaded,
+        processing=processing,
+        notify=wall_done - claimed - processing,
+        text=job["text"],
+    )
+
+
+# --- Report
+
+
+@dataclass
+class Result:
+    seconds: int
+    bare: list[float]
+    portal: list[PortalRun]
+    same_text: bool
+
+    @property
+    def bare_median(self) -> float:
+        return statistics.median(self.bare)
+
+    @property
+    def portal_median(self) -> float:
+        return statistics.median(r.seconds for r in self.portal)
+
+    @property
+    def ratio(self) -> float:
+        return self.portal_median / self.bare_median
+
+
+def print_runs(result: Result) -> None:
+    print(f"\n{result.seconds} s of audio")
+    print(f"{'run':>4} {'bare s':>8} {'portal s':>9} {'ratio':>6} | ", end="")
+    print(f"{'upload':>7} {'queue':>7} {'worker':>8} {'notify':>7}")
+    for i, (bare, run) in enumerate(zip(result.bare, result.portal, strict=True), 1):
+        print(
+            f"{i:>4} {bare:>8.2f} {run.seconds:>9.2f} {run.seconds / bare:>6.3f} | "
+            f"{run.upload:>7.3f} {run.queue:>7.3f} {run.processing:>8.2f} {run.notify:>7.3f}"
+        )
+
+
+def print_summary(results: list[Result]) -> None:
+    print("\nMedians (worker = Job.processing_seconds)")
+    header = f"{'audio s':>8} {'bare s':>8} {'portal s':>9} {'portal/bare':>12} {'bare RTF':>9} "
+    print(header + f"{'portal RTF':>11} {'worker s':>9} {'worker/bare':>12} {'same text':>10}")
+    for r in results:
+        worker = statistics.median(p.processing for p in r.portal)
+        print(
+            f"{r.seconds:>8} {r.bare_median:>8.2f} {r.portal_median:>9.2f} {r.ratio:>12.3f} "
+            f"{r.bare_median / r.seconds:>9.4f} {r.portal_median / r.seconds:>11.4f} "
+            f"{worker:>9.2f} {worker / r.bare_median:>12.3f} {'yes' if r.same_text else 'no':>10}"
+        )
+
+
+# --- Main
+
+
+def measure(seconds: int, repeats: int, workdir: Path, client: Client, config: EngineConfig) -> Result:
+    path = build_wav(workdir / f"bench-{seconds}s.wav", seconds)
+    bare: list[float] = []
+    runs: list[PortalRun] = []
+    texts: set[str] = set()
+    for i in range(1, repeats + 1):
+        elapsed, text = run_bare(path, config)
+        bare.append(elapsed)
+        texts.add(text)
+        print(f"  {seconds} s  run {i}/{repeats}  bare   {elapsed:8.2f} s", flush=True)
+        run = run_portal(client, workdir / "var", path, config, timeout=120 + 10 * seconds)
+        runs.append(run)
+        texts.add(run.text)
+        print(f"  {seconds} s  run {i}/{repeats}  portal {run.seconds:8.2f} s", flush=True)
+    return Result(seconds=seconds, bare=bare, portal=runs, same_text=len(texts) == 1)
+
+
+def warm_up(workdir: Path, client: Client, config: EngineConfig) -> None:
+    """Load the model here and pass one job through the worker, neither timed."""
+    path = build_wav(workdir / "warm-up.wav", 10)
+    run_bare(path, config)
+    run_portal(client, workdir / "var", path, config, timeout=300)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, nargs="+", default=[30, 600], help="audio lengths")
+    parser.add_argument("--repeats", type=int, default=3, help="bare/portal pairs per length")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on Ctrl-C
+    config = engine_config()
+    store = redis.Redis.from_url(REDIS_URL)
+    store.flushdb()
+    try:
+        with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
+            workdir = Path(tmp)
+            (workdir / "var").mkdir()
+            print(f"engine: {config}", flush=True)
+            with portal(workdir / "var") as (base, password):
+                client = Client(base)
+                client.login(USERNAME, password)
+                print(f"portal at {base}; warming up", flush=True)
+                warm_up(workdir, client, config)
+                results = [measure(s, args.repeats, workdir, client, config) for s in args.seconds]
+            for result in results:
+                print_runs(result)
+            print_summary(results)
+    finally:
+        store.flushdb()
+
+
+if __name__ == "__main__":
+    main()
