@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_choice, env_int, env_list, env_str
+from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -112,13 +112,10 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 2048, minimum=1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # bigger uploads stream to a temporary file
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 100, minimum=1)
 
-# --- The speech engine (admin-managed profiles replace these in a later issue).
-ASR_ENGINE = env_choice("ASR_ENGINE", "faster-whisper", {"faster-whisper", "funasr"})
-ASR_MODEL = env_str("ASR_MODEL", "")  # "" = the bundled Whisper tiny.en for faster-whisper
-ASR_VAD_MODEL = env_str("ASR_VAD_MODEL", "")  # funasr: a directory, or "" = bundled fsmn-vad
-ASR_PUNC_MODEL = env_str("ASR_PUNC_MODEL", "")
-ASR_DEVICE = env_str("ASR_DEVICE", "cpu")
-ASR_LANGUAGE = env_str("ASR_LANGUAGE", "")
+# Where `manage.py fetch_models` puts downloaded models, one directory per model.
+MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
+
+# --- The speech engine. Models and devices are engine profiles, managed in Django admin.
 ASR_MAX_AUDIO_SECONDS = env_int("ASR_MAX_AUDIO_SECONDS", 4 * 3600, minimum=1)
 # A job may run this long plus 3x its audio's duration before RQ stops it.
 ASR_JOB_TIMEOUT_BASE = env_int("ASR_JOB_TIMEOUT", 600, minimum=10)

@@ -28,6 +28,17 @@ def media_root(tmp_path, settings):
 
 
 @pytest.fixture
+def default_profile(django_db_blocker):
+    """The shipped profiles, as a fresh installation has them; returns the default one
+    (Whisper tiny.en). Transactional tests flush the data migration's rows, so recreate them."""
+    from transcription.models import EngineProfile
+    from transcription.shipped_profiles import ensure_shipped_profiles
+
+    ensure_shipped_profiles(EngineProfile)
+    return EngineProfile.objects.get(is_default=True)
+
+
+@pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", password="alice-pass")
 

@@ -9,8 +9,7 @@ import tempfile
 
 os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="funasr-portal-test-"))
-os.environ["ASR_ENGINE"] = "faster-whisper"
-os.environ["ASR_MODEL"] = ""
+os.environ["MODELS_DIR"] = os.path.join(os.environ["VAR_DIR"], "models")  # empty: nothing fetched
 
 from portal.settings import *  # noqa: E402,F403
 

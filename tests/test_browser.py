@@ -29,6 +29,7 @@ SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("default_profile"),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
 

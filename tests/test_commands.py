@@ -27,7 +27,26 @@ def test_it_stops_printing_a_password_the_admin_changed(django_user_model):
     assert "changepassword" in out.getvalue() and "chosen-by-me" not in out.getvalue()
 
 
-def test_it_refuses_to_start_a_worker_without_its_model(settings, tmp_path):
-    settings.ASR_MODEL = str(tmp_path / "missing-model")
-    with pytest.raises(CommandError, match="missing-model"):
-        call_command("asrworker", burst=True, stdout=io.StringIO())
+def test_it_refuses_to_start_a_worker_without_its_model(default_profile):
+    with pytest.raises(CommandError, match=r"fetch_models paraformer-zh"):
+        call_command("asrworker", burst=True, profile="Paraformer-zh (hotwords)", stdout=io.StringIO())
+
+
+def test_it_names_an_unknown_profile(default_profile):
+    with pytest.raises(CommandError, match="no engine profile named 'nope'"):
+        call_command("asrworker", burst=True, profile="nope", stdout=io.StringIO())
+
+
+def test_it_preloads_the_default_profile(default_profile):
+    from transcription import engine
+
+    out = io.StringIO()
+    call_command("asrworker", burst=True, stdout=out)
+    assert "Model loaded" in out.getvalue()
+    assert engine.get_engine(engine.EngineConfig(**_config(default_profile))) is engine._resident
+
+
+def _config(profile) -> dict:
+    from transcription.profiles import engine_config
+
+    return engine_config(profile).as_dict()

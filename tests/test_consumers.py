@@ -36,8 +36,8 @@ async def events_until_finished(ws: WebsocketCommunicator) -> list[dict]:
             return events
 
 
-def test_it_streams_progress_and_done_to_the_owner_only(alice, bob):
-    job = services.job_create(owner=alice, upload=upload_of(CLIP))
+def test_it_streams_progress_and_done_to_the_owner_only(alice, bob, default_profile):
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
     alice_cookie, bob_cookie = session_cookie(alice), session_cookie(bob)
 
     async def scenario():
@@ -69,8 +69,8 @@ def test_it_streams_progress_and_done_to_the_owner_only(alice, bob):
     async_to_sync(scenario)()
 
 
-def test_it_refuses_to_subscribe_to_another_users_job(alice, bob):
-    job = services.job_create(owner=alice, upload=upload_of(CLIP))
+def test_it_refuses_to_subscribe_to_another_users_job(alice, bob, default_profile):
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
     bob_cookie = session_cookie(bob)
 
     async def scenario():

@@ -11,7 +11,7 @@ from transcription import engine
 from transcription.evaluation import word_error_rate
 from transcription.models import Job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
 
 
 def upload(client, files, hotwords="", capture=None):

@@ -1,4 +1,4 @@
-"""A job through the worker on the funasr engine: tiny SeACo-Paraformer, genuine fsmn-vad."""
+"""Jobs through the worker on funasr profiles: tiny SeACo-Paraformer, genuine fsmn-vad."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -6,52 +6,104 @@ from funasr.models.seaco_paraformer.model import SeacoParaformer
 
 from tests.conftest import AUDIO, run_worker
 from tests.spies import Spy, network
-from transcription import services
-from transcription.models import Job
+from transcription import engine, services
+from transcription.models import EngineProfile, Job
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def funasr_settings(settings, funasr_models):
-    settings.ASR_ENGINE = "funasr"
-    settings.ASR_MODEL = str(funasr_models["asr"])
-    settings.ASR_VAD_MODEL = ""  # the bundled fsmn-vad
-    return settings
+def tiny_profile(funasr_models, default_profile) -> EngineProfile:
+    return services.profile_save(
+        profile=EngineProfile(
+            name="Tiny SeACo",
+            engine="funasr",
+            model=str(funasr_models["asr"]),
+            vad_model="fsmn-vad",  # not fetched into MODELS_DIR: the bundled copy
+            device="cpu",
+        )
+    )
 
 
-def queue_clip(owner, capture, *, hotwords=()) -> Job:
+def queue_clip(owner, profile, capture, *, hotwords=()) -> Job:
     clip = AUDIO / "zh_04.wav"
     with capture(execute=True):
         return services.job_create(
-            owner=owner, upload=SimpleUploadedFile(clip.name, clip.read_bytes()), hotwords=hotwords
+            owner=owner,
+            profile=profile,
+            upload=SimpleUploadedFile(clip.name, clip.read_bytes()),
+            hotwords=hotwords,
         )
 
 
 def test_it_transcribes_with_timestamps_and_hotwords_offline(
-    funasr_settings, alice, django_capture_on_commit_callbacks, monkeypatch
+    tiny_profile, alice, django_capture_on_commit_callbacks, monkeypatch
 ):
     parsing = Spy(monkeypatch, SeacoParaformer, "generate_hotwords_list")
-    job = queue_clip(alice, django_capture_on_commit_callbacks, hotwords=["星火计划"])
+    job = queue_clip(alice, tiny_profile, django_capture_on_commit_callbacks, hotwords=["星火计划"])
     with network.recording(ignore_loopback=True) as attempts:
         run_worker()
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error
     assert job.engine == "funasr" and job.options["engine"]["vad_model"].endswith("fsmn-vad")
+    assert job.options["profile"] == "Tiny SeACo" and job.options["engine"]["device"] == "cpu"
     assert job.segments and all(0 <= s["start"] < s["end"] <= job.duration for s in job.segments)
     assert job.text
     assert [call[0][1] for call in parsing.calls] == ["星火计划"]  # (self, hotword string)
     assert attempts == []
 
 
-def test_it_fails_a_job_whose_model_directory_is_missing(
-    funasr_settings, alice, django_capture_on_commit_callbacks, tmp_path
+def test_it_fails_a_job_whose_model_is_not_installed_without_trying_a_download(
+    default_profile, alice, django_capture_on_commit_callbacks
 ):
-    funasr_settings.ASR_MODEL = str(tmp_path / "paraformer-zh")
-    job = queue_clip(alice, django_capture_on_commit_callbacks)
+    paraformer = EngineProfile.objects.get(name="Paraformer-zh (hotwords)")
+    job = queue_clip(alice, paraformer, django_capture_on_commit_callbacks)
     with network.recording(ignore_loopback=True) as attempts:
         run_worker()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
-    assert str(tmp_path / "paraformer-zh") in job.error and "not found" in job.error
+    assert "python manage.py fetch_models paraformer-zh" in job.error
     assert attempts == []
+
+
+def test_it_uses_the_new_default_for_the_next_job_and_reloads_once(
+    tiny_profile, default_profile, alice, client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    client.force_login(alice)
+    clip = AUDIO / "zh_01.wav"
+
+    def upload_and_run() -> Job:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("job_upload"), {"files": [SimpleUploadedFile(clip.name, clip.read_bytes())]})
+        run_worker()
+        return Job.objects.latest("queued_at")
+
+    assert upload_and_run().engine == "faster-whisper"
+    loads = engine.load_count
+    tiny_profile.is_default = True
+    services.profile_save(profile=tiny_profile)  # an admin switches the default
+
+    first, second = upload_and_run(), upload_and_run()
+    assert (first.engine, second.engine) == ("funasr", "funasr")
+    assert first.status == second.status == Job.Status.DONE
+    assert engine.load_count - loads == 1
+    assert EngineProfile.objects.filter(is_default=True).get() == tiny_profile
+
+
+def test_it_routes_jobs_to_the_profiles_queue_and_the_workers_device(
+    tiny_profile, alice, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    tiny_profile.queue, tiny_profile.device = "gpu", "cuda:3"  # no such GPU here: the worker overrides
+    services.profile_save(profile=tiny_profile)
+    job = queue_clip(alice, tiny_profile, django_capture_on_commit_callbacks)
+    run_worker()  # the default queue's worker does not take it
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+    call_command("asrworker", queue="gpu", device="cpu", burst=True, no_preload=True)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert job.options["engine"]["device"] == "cpu"

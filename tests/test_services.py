@@ -7,17 +7,24 @@ from django.conf import settings
 from tests.conftest import english_clips, upload_of
 from transcription import services
 from transcription.engine import Segment, Transcript
-from transcription.models import Job
+from transcription.models import EngineProfile, Job
 
 pytestmark = pytest.mark.django_db
 
 CLIP = Path(next(iter(english_clips())))
 
 
-def test_it_enqueues_only_after_commit(alice, django_capture_on_commit_callbacks):
+def started_job(owner, profile) -> Job:
+    job, _ = services.job_claim(
+        job_id=str(services.job_create(owner=owner, profile=profile, upload=upload_of(CLIP)).id)
+    )
+    return job
+
+
+def test_it_enqueues_only_after_commit(alice, django_capture_on_commit_callbacks, default_profile):
     queue = django_rq.get_queue(settings.ASR_QUEUE)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = services.job_create(owner=alice, upload=upload_of(CLIP))
+        job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
         assert queue.count == 0
     assert len(callbacks) == 1
     callbacks[0]()
@@ -26,23 +33,59 @@ def test_it_enqueues_only_after_commit(alice, django_capture_on_commit_callbacks
     assert rq_job.timeout == settings.ASR_JOB_TIMEOUT_BASE + 3 * round(job.duration)
 
 
-def test_it_records_the_engine_configuration_on_the_job(alice):
-    job = services.job_create(owner=alice, upload=upload_of(CLIP), hotwords=["Dashwood"])
-    assert job.engine == "faster-whisper"
-    assert job.options["engine"]["kind"] == "faster-whisper"
-    assert Path(job.options["engine"]["model"], "model.bin").is_file()
-    assert job.options["hotwords"] == ["Dashwood"]
+def test_it_records_the_profile_and_options_on_the_job(alice, default_profile):
+    job = services.job_create(
+        owner=alice, profile=default_profile, upload=upload_of(CLIP), hotwords=["Dashwood"], itn=True
+    )
+    assert job.profile == default_profile and job.engine == "faster-whisper"
+    assert job.options == {
+        "profile": default_profile.name,
+        "queue": "asr",
+        "hotwords": ["Dashwood"],
+        "itn": True,
+    }
+    assert (
+        services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP)).options["itn"]
+        is False
+    )
 
 
-def test_it_claims_a_job_only_once(alice):
-    job = services.job_create(owner=alice, upload=upload_of(CLIP))
-    first = services.job_claim(job_id=str(job.id))
-    assert first is not None and first.status == Job.Status.RUNNING and first.started_at
+def test_it_records_the_engine_configuration_when_the_job_starts(alice, default_profile):
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    default_profile.language = "fr"  # an admin edits the profile while the job waits
+    services.profile_save(profile=default_profile)
+    started, problem = services.job_claim(job_id=str(job.id))
+    assert problem == ""
+    assert started.options["engine"]["kind"] == "faster-whisper"
+    assert started.options["engine"]["language"] == "fr"
+    assert Path(started.options["engine"]["model"], "model.bin").is_file()
+    job.refresh_from_db()
+    assert job.options["engine"] == started.options["engine"]
+
+
+def test_it_claims_a_job_only_once(alice, default_profile):
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    first, _ = services.job_claim(job_id=str(job.id))
+    assert first.status == Job.Status.RUNNING and first.started_at
     assert services.job_claim(job_id=str(job.id)) is None
 
 
-def test_it_finishes_a_running_job(alice):
-    job = services.job_claim(job_id=str(services.job_create(owner=alice, upload=upload_of(CLIP)).id))
+def test_it_reports_a_deleted_profile_at_claim(alice, default_profile):
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    EngineProfile.objects.filter(pk=default_profile.pk).delete()
+    _, problem = services.job_claim(job_id=str(job.id))
+    assert "was deleted" in problem
+
+
+def test_it_keeps_a_single_default_profile(default_profile):
+    other = EngineProfile.objects.exclude(pk=default_profile.pk).first()
+    other.is_default = True
+    services.profile_save(profile=other)
+    assert list(EngineProfile.objects.filter(is_default=True)) == [other]
+
+
+def test_it_finishes_a_running_job(alice, default_profile):
+    job = started_job(alice, default_profile)
     transcript = Transcript(text="hello there", segments=[Segment(0.0, 1.5, "hello there")], language="en")
     services.job_finish(job=job, transcript=transcript, duration=7.1, processing_seconds=0.71)
     job.refresh_from_db()
@@ -51,16 +94,16 @@ def test_it_finishes_a_running_job(alice):
     assert job.real_time_factor == pytest.approx(0.1)
 
 
-def test_it_does_not_revive_a_deleted_job(alice):
-    job = services.job_claim(job_id=str(services.job_create(owner=alice, upload=upload_of(CLIP)).id))
+def test_it_does_not_revive_a_deleted_job(alice, default_profile):
+    job = started_job(alice, default_profile)
     Job.objects.filter(id=job.id).delete()
     services.job_fail(job=job, message="late")
     services.job_progress(job=job, seconds_done=1, seconds_total=2)
     assert not Job.objects.exists()
 
 
-def test_it_records_progress_as_a_fraction_of_audio(alice):
-    job = services.job_claim(job_id=str(services.job_create(owner=alice, upload=upload_of(CLIP)).id))
+def test_it_records_progress_as_a_fraction_of_audio(alice, default_profile):
+    job = started_job(alice, default_profile)
     services.job_progress(job=job, seconds_done=2.5, seconds_total=10.0)
     job.refresh_from_db()
     assert job.progress == 0.25 and job.duration == 10.0

@@ -9,14 +9,16 @@ from tests.conftest import english_clips, upload_of
 from transcription import services
 from transcription.models import Job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
 
 CLIP = Path(next(iter(english_clips())))
 
 
 @pytest.fixture
-def alices_job(alice):
-    return services.job_create(owner=alice, upload=upload_of(CLIP, "alice-meeting.wav"))
+def alices_job(alice, default_profile):
+    return services.job_create(
+        owner=alice, profile=default_profile, upload=upload_of(CLIP, "alice-meeting.wav")
+    )
 
 
 def test_it_requires_login_everywhere(client, alices_job):
@@ -37,8 +39,8 @@ def test_it_logs_in_with_a_password(client, alice):
     assert client.get(reverse("dashboard")).status_code == 200
 
 
-def test_it_lists_only_the_users_own_jobs(client, alices_job, bob):
-    services.job_create(owner=bob, upload=upload_of(CLIP, "bob-call.wav"))
+def test_it_lists_only_the_users_own_jobs(client, alices_job, bob, default_profile):
+    services.job_create(owner=bob, profile=default_profile, upload=upload_of(CLIP, "bob-call.wav"))
     client.force_login(bob)
     page = client.get(reverse("dashboard")).content.decode()
     assert "bob-call.wav" in page and "alice-meeting.wav" not in page
@@ -71,11 +73,11 @@ def test_it_serves_audio_to_the_owner_inline(client, alice, alices_job):
     assert b"".join(response.streaming_content) == CLIP.read_bytes()
 
 
-def test_it_never_serves_an_upload_as_a_web_page(client, alice):
+def test_it_never_serves_an_upload_as_a_web_page(client, alice, default_profile):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     job = services.job_create(
-        owner=alice, upload=SimpleUploadedFile("evil.html", b"<script>alert(1)</script>")
+        owner=alice, profile=default_profile, upload=SimpleUploadedFile("evil.html", b"<script>alert(1)</script>")
     )
     client.force_login(alice)
     response = client.get(reverse("job_audio", args=[job.id]))
@@ -128,8 +130,8 @@ def test_it_asks_for_a_file_when_none_is_sent(client, alice):
     assert response.status_code == 400 and "at least one" in response.json()["errors"][0]
 
 
-def test_it_deletes_the_job_and_its_audio(client, alice, django_capture_on_commit_callbacks):
-    job = services.job_create(owner=alice, upload=upload_of(CLIP))
+def test_it_deletes_the_job_and_its_audio(client, alice, django_capture_on_commit_callbacks, default_profile):
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
     path = Path(job.audio.path)
     assert path.exists()
     client.force_login(alice)

@@ -4,6 +4,9 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from transcription import selectors
+from transcription.models import EngineProfile
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -30,8 +33,19 @@ class MultipleFileField(forms.FileField):
         return upload
 
 
+ITN_CHOICES = [("", "As the profile says"), ("on", "On: write numbers as digits"), ("off", "Off: keep words")]
+
+
 class UploadForm(forms.Form):
     files = MultipleFileField(label="Audio or video files")
+    profile = forms.ModelChoiceField(
+        queryset=EngineProfile.objects.none(),
+        label="Model",
+        required=False,  # none given: the default profile
+        empty_label=None,
+        error_messages={"invalid_choice": "That model is not available; choose another."},
+    )
+    itn = forms.ChoiceField(choices=ITN_CHOICES, required=False, label="Numbers, dates and money")
     hotwords = forms.CharField(
         required=False,
         max_length=2000,
@@ -39,6 +53,24 @@ class UploadForm(forms.Form):
         help_text="Names and terms to favour, separated by commas or new lines.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        selectable = selectors.profile_list_selectable(user=user)
+        field = self.fields["profile"]
+        field.queryset = EngineProfile.objects.filter(pk__in=[p.pk for p in selectable])
+        self.default_profile = selectors.profile_default(user=user)
+        field.initial = self.default_profile
+        field.help_text = " · ".join(f"{p.name}: {p.description}" for p in selectable if p.description)
+
+    def clean_profile(self) -> EngineProfile:
+        profile = self.cleaned_data["profile"] or self.default_profile
+        if profile is None:
+            raise forms.ValidationError("No speech model is installed yet: ask an administrator.")
+        return profile
+
+    def clean_itn(self) -> bool | None:
+        return {"on": True, "off": False}.get(self.cleaned_data["itn"])
 
     def clean_hotwords(self) -> list[str]:
         raw = self.cleaned_data["hotwords"].replace("\n", ",")

@@ -7,7 +7,7 @@ import time
 
 from django.conf import settings
 
-from transcription import audio, services
+from transcription import audio, services, worker
 from transcription.engine import EngineConfig, EngineError, get_engine
 from transcription.progress import Throttle
 
@@ -17,9 +17,13 @@ UNEXPECTED = "Transcription failed unexpectedly. An administrator can find the d
 
 
 def transcribe(job_id: str) -> None:
-    job = services.job_claim(job_id=job_id)
-    if job is None:
+    claimed = services.job_claim(job_id=job_id, device=worker.device)
+    if claimed is None:
         return  # deleted, or already taken by another worker
+    job, problem = claimed
+    if problem:
+        services.job_fail(job=job, message=problem)
+        return
     started, throttle = time.monotonic(), Throttle(settings.ASR_PROGRESS_PER_SECOND)
 
     def on_progress(done: float, total: float) -> None:
@@ -29,7 +33,9 @@ def transcribe(job_id: str) -> None:
     try:
         samples = audio.decode(job.audio.path, max_seconds=settings.ASR_MAX_AUDIO_SECONDS)
         engine = get_engine(EngineConfig(**job.options["engine"]))
-        result = engine.transcribe(samples, hotwords=job.options.get("hotwords", []), on_progress=on_progress)
+        result = engine.transcribe(
+            samples, hotwords=job.options["hotwords"], itn=job.options["itn"], on_progress=on_progress
+        )
     except (audio.AudioDecodeError, EngineError) as exc:
         services.job_fail(job=job, message=str(exc), processing_seconds=time.monotonic() - started)
         return

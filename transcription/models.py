@@ -4,7 +4,9 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 
 
 def audio_upload_to(job: Job, filename: str) -> str:
@@ -14,6 +16,73 @@ def audio_upload_to(job: Job, filename: str) -> str:
     if not suffix[1:].isalnum() or len(suffix) > 8:
         suffix = ""
     return f"audio/{job.owner_id}/{job.id}{suffix}"
+
+
+class EngineProfile(models.Model):
+    """An engine configuration that admins manage and users choose at upload."""
+
+    class Engine(models.TextChoices):
+        FUNASR = "funasr", "FunASR"
+        WHISPER = "faster-whisper", "faster-whisper"
+
+    class Precision(models.TextChoices):
+        FP32 = "fp32", "fp32 (safest)"
+        FP16 = "fp16", "fp16 (GPU; garbles some FunASR models)"
+        BF16 = "bf16", "bf16 (GPU)"
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    engine = models.CharField(max_length=32, choices=Engine.choices, default=Engine.FUNASR)
+    model = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="A model name fetch_models knows (e.g. paraformer-zh), a hub id, or an absolute "
+        "directory. Empty for faster-whisper means the bundled Whisper tiny.en.",
+    )
+    vad_model = models.CharField(
+        max_length=500,
+        blank=True,
+        default="fsmn-vad",
+        help_text="FunASR only: fsmn-vad (bundled if not fetched), silero-vad, or a directory.",
+    )
+    punc_model = models.CharField(
+        max_length=500, blank=True, help_text="FunASR only: e.g. ct-punc, or a directory. Empty: none."
+    )
+    device = models.CharField(
+        max_length=16,
+        default="auto",
+        validators=[RegexValidator(r"^(auto|cpu|cuda(:\d+)?)$", "Use auto, cpu, cuda or cuda:N.")],
+        help_text="auto, cpu or cuda:N. A worker started with --device overrides it.",
+    )
+    precision = models.CharField(max_length=8, choices=Precision.choices, default=Precision.FP32)
+    batch_size_s = models.PositiveIntegerField(default=300, help_text="Seconds of audio per batch.")
+    max_segment_ms = models.PositiveIntegerField(
+        default=30_000, help_text="Longest stretch of speech handed to the model at once."
+    )
+    language = models.CharField(max_length=16, blank=True, help_text="e.g. zh, en; empty: automatic.")
+    itn_default = models.BooleanField(
+        "ITN on by default", default=True, help_text="Write numbers, dates and money as digits."
+    )
+    queue = models.CharField(
+        max_length=64,
+        default="asr",
+        validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", "Letters, digits, '.', '_' and '-' only.")],
+        help_text="The RQ queue its jobs go to; start workers with asrworker --queue NAME.",
+    )
+    user_selectable = models.BooleanField("users may pick it", default=True)
+    is_default = models.BooleanField("default profile", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_profile"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Job(models.Model):
@@ -31,6 +100,9 @@ class Job(models.Model):
     duration = models.FloatField(null=True, blank=True, help_text="Seconds of audio, known once decoded.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0, help_text="0..1, audio seconds done over total.")
+    profile = models.ForeignKey(
+        EngineProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     engine = models.CharField(max_length=32, blank=True)
     options = models.JSONField(
         default=dict, blank=True, help_text="Engine configuration and job options used."

@@ -7,7 +7,8 @@ import uuid
 from django.db.models import QuerySet
 from django.http import Http404
 
-from transcription.models import Job
+from transcription import profiles
+from transcription.models import EngineProfile, Job
 
 
 def job_list(*, user) -> QuerySet[Job]:
@@ -36,3 +37,25 @@ def job_sync_list(*, user, job_id=None, limit: int = 200) -> list[Job]:
     if job_id is not None:
         jobs = jobs.filter(id=job_id)
     return list(jobs[:limit])
+
+
+def profile_list_selectable(*, user) -> list[EngineProfile]:
+    """The profiles this user may pick at upload that can run here (their models installed)."""
+    candidates = (
+        EngineProfile.objects.all() if user.is_staff else EngineProfile.objects.filter(user_selectable=True)
+    )
+    return [p for p in candidates if profiles.readiness(p).runnable]
+
+
+def profile_default(*, user) -> EngineProfile | None:
+    """The default profile if this user may use it, else the first they may."""
+    selectable = profile_list_selectable(user=user)
+    return next((p for p in selectable if p.is_default), selectable[0] if selectable else None)
+
+
+def profile_get_for_worker(*, name: str, queue: str) -> EngineProfile | None:
+    """For a worker's preload: the named profile, else the default profile if it uses this
+    queue. Workers are not users: this is the one selector without `user=`."""
+    if name:
+        return EngineProfile.objects.filter(name=name).first()
+    return EngineProfile.objects.filter(is_default=True, queue=queue).first()

@@ -5,24 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import django_rq
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from rq.serializers import JSONSerializer
 
-from transcription import audio, conf, progress
+from transcription import audio, profiles, progress, queues
 from transcription.engine import Transcript
-from transcription.models import Job
+from transcription.models import EngineProfile, Job
 
 logger = logging.getLogger(__name__)
 
 Status = Job.Status
-
-
-def _queue():
-    return django_rq.get_queue(settings.ASR_QUEUE, serializer=JSONSerializer)
 
 
 def _job_timeout(duration: float | None) -> int:
@@ -34,7 +28,7 @@ def _job_timeout(duration: float | None) -> int:
 def _enqueue(job: Job) -> None:
     from transcription.jobs import transcribe  # jobs imports services: import late
 
-    _queue().enqueue(
+    queues.get_queue(job.options["queue"]).enqueue(
         transcribe,
         str(job.id),
         job_id=f"transcribe-{job.id}",
@@ -44,16 +38,29 @@ def _enqueue(job: Job) -> None:
     )
 
 
-def job_create(*, owner, upload: UploadedFile, hotwords: Sequence[str] = ()) -> Job:
-    """Store the upload and queue it. The worker decodes it: a bad file becomes a failed job."""
-    config = conf.engine_config()
+def job_create(
+    *,
+    owner,
+    upload: UploadedFile,
+    profile: EngineProfile,
+    hotwords: Sequence[str] = (),
+    itn: bool | None = None,
+) -> Job:
+    """Store the upload and queue it on the profile's queue. The worker decodes it, so a bad
+    file becomes a failed job. `itn=None` means the profile's default."""
     with transaction.atomic():
         job = Job(
             owner=owner,
             original_name=(upload.name or "upload")[:255],
             size_bytes=upload.size or 0,
-            engine=config.kind,
-            options={"engine": config.as_dict(), "hotwords": list(hotwords)},
+            profile=profile,
+            engine=profile.engine,
+            options={
+                "profile": profile.name,
+                "queue": profile.queue,
+                "hotwords": list(hotwords),
+                "itn": profile.itn_default if itn is None else itn,
+            },
         )
         job.audio.save(upload.name or "upload", upload, save=False)
         job.duration = audio.probe_duration(job.audio.path)
@@ -63,21 +70,32 @@ def job_create(*, owner, upload: UploadedFile, hotwords: Sequence[str] = ()) -> 
     return job
 
 
-def job_create_many(*, owner, uploads: Sequence[UploadedFile], hotwords: Sequence[str] = ()) -> list[Job]:
+def job_create_many(*, owner, uploads: Sequence[UploadedFile], **options) -> list[Job]:
     with transaction.atomic():
-        return [job_create(owner=owner, upload=u, hotwords=hotwords) for u in uploads]
+        return [job_create(owner=owner, upload=u, **options) for u in uploads]
 
 
-def job_claim(*, job_id: str) -> Job | None:
-    """Move a queued job to running. Only one caller ever wins: the update is conditional."""
+def job_claim(*, job_id: str, device: str = "") -> tuple[Job, str] | None:
+    """Move a queued job to running and record the engine configuration it runs with, read from
+    its profile now, so an admin's change applies to the next job that starts. Only one caller
+    ever wins: the update is conditional. Returns (job, problem); a problem (the profile is gone,
+    a model is not installed) means the job must fail with that message."""
     claimed = Job.objects.filter(id=job_id, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=timezone.now(), progress=0.0, error=""
     )
     if not claimed:
         return None
-    job = Job.objects.get(id=job_id)
+    job = Job.objects.select_related("profile").get(id=job_id)
     progress.publish(job)
-    return job
+    if job.profile is None:
+        return (
+            job,
+            f"The engine profile '{job.options.get('profile')}' was deleted: upload again with another.",
+        )
+    readiness = profiles.readiness(job.profile)
+    job.options["engine"] = profiles.engine_config(job.profile, device=device).as_dict()
+    Job.objects.filter(id=job.id).update(options=job.options)
+    return job, "" if readiness.runnable else readiness.message
 
 
 def job_progress(*, job: Job, seconds_done: float, seconds_total: float) -> None:
@@ -131,3 +149,14 @@ def job_delete(*, job: Job) -> None:
         job.delete()
         transaction.on_commit(lambda: storage.delete(name) if name else None)
     logger.info("job %s deleted", job.pk)
+
+
+@transaction.atomic
+def profile_save(*, profile: EngineProfile) -> EngineProfile:
+    """Save a profile; making it the default takes the mark from whichever profile had it."""
+    if profile.is_default:
+        EngineProfile.objects.filter(is_default=True).exclude(pk=profile.pk).update(is_default=False)
+    profile.full_clean()
+    profile.save()
+    logger.info("engine profile %r saved (default=%s)", profile.name, profile.is_default)
+    return profile

@@ -28,14 +28,15 @@ PLAYABLE_TYPES = {
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.job_list(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "transcription/dashboard.html", {"page": page, "form": UploadForm()})
+    form = UploadForm(user=request.user)
+    return render(request, "transcription/dashboard.html", {"page": page, "form": form})
 
 
 @login_required
 @require_POST
 def job_upload(request: HttpRequest) -> HttpResponse:
     wants_json = "application/json" in request.headers.get("Accept", "")
-    form = UploadForm(request.POST, request.FILES)
+    form = UploadForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
         errors = [e for field_errors in form.errors.values() for e in field_errors]
         if wants_json:
@@ -43,8 +44,13 @@ def job_upload(request: HttpRequest) -> HttpResponse:
         for error in errors:
             messages.error(request, error)
         return redirect("dashboard")
+    data = form.cleaned_data
     jobs = services.job_create_many(
-        owner=request.user, uploads=form.cleaned_data["files"], hotwords=form.cleaned_data["hotwords"]
+        owner=request.user,
+        uploads=data["files"],
+        profile=data["profile"],
+        hotwords=data["hotwords"],
+        itn=data["itn"],
     )
     if wants_json:
         return JsonResponse({"jobs": [progress.job_state(j) for j in jobs]}, status=201)

