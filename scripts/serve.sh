@@ -11,13 +11,20 @@ pids=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping..."
-  kill "${pids[@]}" 2>/dev/null || true
+  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
   wait "${pids[@]}" 2>/dev/null || true
   [ "$started_redis" = started ] && scripts/stop-redis.sh
   exit 0
 }
 trap stop INT TERM EXIT
-$PY manage.py asrworker &
+# A worker that retires itself (--max-jobs, --max-memory-mb) is started again; a worker
+# that cannot start at all (a missing model) stops everything with its message.
+(
+  while true; do
+    $PY manage.py asrworker ${WORKER_ARGS:-} || { echo "The worker could not start: see above." >&2; exit 1; }
+    echo "Worker retired; starting a fresh one." >&2
+  done
+) &
 pids+=($!)
 .venv/bin/daphne -b "$HOST" -p "$PORT" portal.asgi:application &
 pids+=($!)

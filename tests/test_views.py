@@ -77,7 +77,9 @@ def test_it_never_serves_an_upload_as_a_web_page(client, alice, default_profile)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     job = services.job_create(
-        owner=alice, profile=default_profile, upload=SimpleUploadedFile("evil.html", b"<script>alert(1)</script>")
+        owner=alice,
+        profile=default_profile,
+        upload=SimpleUploadedFile("evil.html", b"<script>alert(1)</script>"),
     )
     client.force_login(alice)
     response = client.get(reverse("job_audio", args=[job.id]))

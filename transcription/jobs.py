@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
+import numpy as np
 from django.conf import settings
 
 from transcription import audio, services, worker
-from transcription.engine import EngineConfig, EngineError, get_engine
+from transcription.engine import (
+    EngineConfig,
+    EngineError,
+    EngineOutOfMemory,
+    Transcript,
+    get_engine,
+    release_memory,
+)
 from transcription.progress import Throttle
 
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "Transcription failed unexpectedly. An administrator can find the details in the worker log."
+SMALLEST_BATCH_S = 10
 
 
 def transcribe(job_id: str) -> None:
@@ -32,10 +42,7 @@ def transcribe(job_id: str) -> None:
 
     try:
         samples = audio.decode(job.audio.path, max_seconds=settings.ASR_MAX_AUDIO_SECONDS)
-        engine = get_engine(EngineConfig(**job.options["engine"]))
-        result = engine.transcribe(
-            samples, hotwords=job.options["hotwords"], itn=job.options["itn"], on_progress=on_progress
-        )
+        result = _recognise(EngineConfig(**job.options["engine"]), samples, job.options, on_progress)
     except (audio.AudioDecodeError, EngineError) as exc:
         services.job_fail(job=job, message=str(exc), processing_seconds=time.monotonic() - started)
         return
@@ -47,3 +54,20 @@ def transcribe(job_id: str) -> None:
     services.job_finish(
         job=job, transcript=result, duration=duration, processing_seconds=time.monotonic() - started
     )
+
+
+def _recognise(config: EngineConfig, samples: np.ndarray, options: dict, on_progress) -> Transcript:
+    """Run the engine; out of memory, try once more with a quarter of the batch, in the same
+    worker and with the same loaded model."""
+    kwargs = {"hotwords": options["hotwords"], "itn": options["itn"], "on_progress": on_progress}
+    try:
+        return get_engine(config).transcribe(samples, **kwargs)
+    except EngineOutOfMemory:
+        if config.batch_size_s <= SMALLEST_BATCH_S:
+            raise
+        release_memory()
+        smaller = dataclasses.replace(config, batch_size_s=max(SMALLEST_BATCH_S, config.batch_size_s // 4))
+        logger.warning(
+            "out of memory at batch %d s: retrying at %d s", config.batch_size_s, smaller.batch_size_s
+        )
+        return get_engine(smaller).transcribe(samples, **kwargs)

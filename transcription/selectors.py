@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
-from transcription import profiles
+from transcription import profiles, queues, workers
 from transcription.models import EngineProfile, Job
 
 
@@ -59,3 +60,10 @@ def profile_get_for_worker(*, name: str, queue: str) -> EngineProfile | None:
     if name:
         return EngineProfile.objects.filter(name=name).first()
     return EngineProfile.objects.filter(is_default=True, queue=queue).first()
+
+
+def worker_list(*, user) -> list[dict]:
+    """Live workers, for staff only: everyone else gets none."""
+    if not user.is_staff:
+        return []
+    return workers.list_all(queues.get_queue(settings.ASR_QUEUE).connection)

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from transcription import audio, profiles, progress, queues
+from transcription import audio, profiles, progress, queues, workers
 from transcription.engine import Transcript
 from transcription.models import EngineProfile, Job
 
@@ -160,3 +160,11 @@ def profile_save(*, profile: EngineProfile) -> EngineProfile:
     profile.save()
     logger.info("engine profile %r saved (default=%s)", profile.name, profile.is_default)
     return profile
+
+
+def worker_request_unload(*, user, name: str) -> bool:
+    """Ask a worker to drop its model and free GPU memory (at once if idle, else after its job)."""
+    if not user.is_staff:
+        return False
+    logger.info("user %s asked worker %s to unload its model", user.pk, name)
+    return workers.request_unload(queues.get_queue(settings.ASR_QUEUE).connection, name)

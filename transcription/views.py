@@ -6,6 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -89,3 +90,20 @@ def job_delete(request: HttpRequest, job_id) -> HttpResponse:
     services.job_delete(job=job)
     messages.success(request, f"Deleted {job.original_name}.")
     return redirect("dashboard")
+
+
+@staff_member_required
+@require_GET
+def worker_list(request: HttpRequest) -> HttpResponse:
+    rows = selectors.worker_list(user=request.user)
+    return render(request, "transcription/workers.html", {"workers": rows})
+
+
+@staff_member_required
+@require_POST
+def worker_unload(request: HttpRequest, name: str) -> HttpResponse:
+    if services.worker_request_unload(user=request.user, name=name):
+        messages.success(request, f"Asked {name} to unload its model; it does so once its current job ends.")
+    else:
+        messages.error(request, f"{name} is not running any more.")
+    return redirect("workers")

@@ -49,6 +49,12 @@ class EngineConfig:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def load_key(self) -> tuple:
+        """What decides the loaded weights. Batch size is read at each call, so changing it
+        (a retry after running out of memory) needs no reload."""
+        return (self.kind, self.model, self.vad_model, self.punc_model, self.device, self.precision,
+                self.max_segment_ms)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -103,17 +109,38 @@ def _load(config: EngineConfig) -> Engine:
 
 
 def get_engine(config: EngineConfig) -> Engine:
-    """The engine for `config`, loading it only if the resident one differs."""
+    """The engine for `config`, loading it only if the resident one holds other weights."""
     global _resident, load_count
     with _lock:
-        if _resident is None or _resident.config != config:
+        if _resident is None or _resident.config.load_key() != config.load_key():
             _resident = None  # drop the old model before loading the next one
             _resident = _load(config)
             load_count += 1
+        _resident.config = config
         return _resident
 
 
+def resident_config() -> EngineConfig | None:
+    """The configuration of the model this process holds, if any."""
+    engine = _resident
+    return engine.config if engine is not None else None
+
+
 def unload() -> None:
+    """Drop the resident model; its memory goes once no running job holds it."""
     global _resident
     with _lock:
         _resident = None
+    release_memory()
+
+
+def release_memory() -> None:
+    """Give cached memory back: Python's garbage, and PyTorch's CUDA cache if torch is in use.
+    FunASR has open reports of GPU memory growing across jobs without this."""
+    import gc
+    import sys
+
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()

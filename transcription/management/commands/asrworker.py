@@ -7,27 +7,53 @@ loaded engine stays resident; every job therefore carries an explicit timeout.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connections
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from transcription import profiles, queues, selectors, worker
-from transcription.engine import EngineError, get_engine
+from transcription import engine, profiles, queues, selectors, worker, workers
+
+logger = logging.getLogger(__name__)
 
 
 class PortalWorker(SimpleWorker):
-    """SimpleWorker that treats each job like Django treats a request: a worker lives for days,
-    and a database connection dropped meanwhile (a PostgreSQL restart, an idle timeout) must
-    be replaced rather than fail every later job."""
+    """SimpleWorker that treats each job like Django treats a request (fresh database
+    connections: a worker lives for days), gives memory back after each job, publishes its
+    status for the admins' page, and retires itself above a memory ceiling so that a
+    supervisor can start a fresh one."""
+
+    def __init__(self, *args, status: workers.WorkerStatus, max_memory_mb: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.status, self.max_memory_mb = status, max_memory_mb
 
     def execute_job(self, job, queue) -> None:
         _close_old_connections()
+        self.status.current_job = job.id
+        workers.publish(self.connection, self.status)
         try:
             super().execute_job(job, queue)
         finally:
             _close_old_connections()
+            self.status.current_job = ""
+            self.status.jobs_done += 1
+            self._after_job()
+
+    def _after_job(self) -> None:
+        if workers.take_unload_request(self.connection, self.status.name):
+            engine.unload()  # asked for while the job ran
+        else:
+            engine.release_memory()
+        workers.publish(self.connection, self.status)
+        used = max(self.status.rss_mb, self.status.gpu_mb)
+        if self.max_memory_mb and used > self.max_memory_mb:
+            logger.warning(
+                "worker %s uses %.0f MB (limit %d MB): retiring", self.name, used, self.max_memory_mb
+            )
+            self._stop_requested = True  # RQ's own flag: leave the loop before the next job
 
 
 def _close_old_connections() -> None:
@@ -48,18 +74,35 @@ class Command(BaseCommand):
         )
         parser.add_argument("--burst", action="store_true", help="Exit when the queue is empty.")
         parser.add_argument("--max-jobs", type=int, default=None, help="Exit after this many jobs.")
+        parser.add_argument(
+            "--max-memory-mb", type=int, default=0, help="Exit after a job that leaves more than this in use."
+        )
         parser.add_argument("--no-preload", action="store_true", help="Load a model at the first job.")
 
-    def handle(
-        self, *args, queue: str, device: str, profile: str, burst: bool, max_jobs, no_preload, **_
-    ) -> None:
+    def handle(self, *args, queue: str, device: str, profile: str, burst: bool, **options) -> None:
         worker.device = device
-        if not no_preload:
+        if not options["no_preload"]:
             self._preload(queue, profile)
         rq_queue = queues.get_queue(queue)
-        rq_worker = PortalWorker([rq_queue], connection=rq_queue.connection, serializer=JSONSerializer)
-        level = settings.LOGGING["root"]["level"]
-        rq_worker.work(burst=burst, max_jobs=max_jobs, with_scheduler=False, logging_level=level)
+        status = workers.WorkerStatus(name="", queue=queue, device=device or "profile's")
+        rq_worker = PortalWorker(
+            [rq_queue],
+            connection=rq_queue.connection,
+            serializer=JSONSerializer,
+            status=status,
+            max_memory_mb=options["max_memory_mb"],
+        )
+        status.name = rq_worker.name
+        heartbeat = workers.Heartbeat(rq_queue.connection, status)
+        heartbeat.beat()
+        heartbeat.start()
+        try:
+            level = settings.LOGGING["root"]["level"]
+            rq_worker.work(
+                burst=burst, max_jobs=options["max_jobs"], with_scheduler=False, logging_level=level
+            )
+        finally:
+            heartbeat.stop()
 
     def _preload(self, queue: str, name: str) -> None:
         """Load the named profile, or the default one if it runs on this queue, before the first
@@ -76,7 +119,7 @@ class Command(BaseCommand):
         config = profiles.engine_config(profile, device=worker.device)
         self.stdout.write(f"Loading '{profile.name}' ({config.kind}) on {config.device}...")
         try:
-            get_engine(config)
-        except EngineError as exc:
+            engine.get_engine(config)
+        except engine.EngineError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS("Model loaded; waiting for jobs."))
