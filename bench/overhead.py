@@ -3,8 +3,9 @@
 For each audio length (default 30 s and 600 s) this measures, on the same WAV file:
 
   bare    in this process: `audio.decode(path)` + `get_engine(config).transcribe(samples)`, with
-          the engine configuration the portal gives new jobs (faster-whisper, bundled Whisper
-          tiny.en, CPU), after one untimed warm-up run so the model is loaded.
+          the engine configuration the worker recorded on the portal's warm-up job (by default
+          faster-whisper, bundled Whisper tiny.en, CPU), after one untimed warm-up run so the
+          model is loaded.
   portal  the real stack with a warm worker: a daphne server and a `manage.py asrworker` (model
           preloaded, one untimed warm-up job) as subprocesses on a throwaway VAR_DIR (its own
           SQLite database and media) and Redis database 14. The clock starts just before the
@@ -15,7 +16,8 @@ Runs alternate (bare, portal, bare, portal, ...) `--repeats` times per length. T
 every run, the medians, the ratio portal/bare and the real-time factor (RTF, seconds of work per
 second of audio), and splits each portal run into upload, queue wait (201 response to claim),
 worker processing (`Job.processing_seconds`: decode + recognition + progress events) and
-notification (the rest). Redis database 14 is flushed at the start and at the end.
+notification (the rest), and counts the job.updated events the websocket received.
+Redis database 14 is flushed at the start and at the end.
 
 Run it by hand from the repository root (it is not a test):
 
@@ -54,7 +56,6 @@ from websockets.sync.client import connect  # noqa: E402
 
 from transcription import audio  # noqa: E402
 from transcription.engine import EngineConfig, get_engine  # noqa: E402
-from transcription.engine.whisper_engine import bundled_model_dir  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "audio"
 REDIS_URL = "redis://127.0.0.1:6379/14"  # never 0 (development) or 15 (tests)
@@ -99,19 +100,57 @@ def build_wav(path: Path, seconds: int) -> Path:
     return path
 
 
+# --- CPU accounting (Linux /proc): tells the work done from time lost to a busy machine
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_cpu() -> float:
+    """CPU seconds the machine's processors have been busy (or stolen by the host) since boot."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+@dataclass
+class Cpu:
+    main: float  # CPU seconds of the process doing the recognition (this one, or the worker)
+    rest: float  # CPU seconds of everything else on the machine meanwhile
+
+
+class CpuMeter:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start = process_cpu(pid), machine_cpu()
+
+    def stop(self) -> Cpu:
+        main = process_cpu(self.pid) - self.start[0]
+        return Cpu(main=main, rest=machine_cpu() - self.start[1] - main)
+
+
 # --- Bare engine
 
 
-def engine_config() -> EngineConfig:
-    """What `transcription.conf.engine_config()` gives under the default portal settings."""
-    return EngineConfig(kind="faster-whisper", model=bundled_model_dir(), device="cpu", language="")
+@dataclass
+class BareRun:
+    seconds: float
+    cpu: Cpu
+    text: str
 
 
-def run_bare(path: Path, config: EngineConfig) -> tuple[float, str]:
-    started = time.perf_counter()
+def run_bare(path: Path, config: EngineConfig) -> BareRun:
+    meter, started = CpuMeter(os.getpid()), time.perf_counter()
     samples = audio.decode(path, max_seconds=MAX_AUDIO_SECONDS)
     transcript = get_engine(config).transcribe(samples)
-    return time.perf_counter() - started, transcript.text
+    return BareRun(seconds=time.perf_counter() - started, cpu=meter.stop(), text=transcript.text)
 
 
 # --- Portal processes
@@ -152,12 +191,16 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 def prepare_site(env: dict[str, str]) -> str:
-    """Migrate the throwaway database and create the benchmark user; return its password."""
+    """Migrate the throwaway database, create the benchmark user and point the default engine
+    profile (the one an upload without a choice gets) at our queue, as an admin would for a
+    dedicated worker. Return the user's password."""
     password = secrets.token_urlsafe(16)
     manage(env, "migrate", "--noinput", "-v", "0")
     code = (
-        "from django.contrib.auth import get_user_model; "
-        f"get_user_model().objects.create_user({USERNAME!r}, password={password!r})"
+        "from django.contrib.auth import get_user_model\n"
+        "from transcription.models import EngineProfile\n"
+        f"get_user_model().objects.create_user({USERNAME!r}, password={password!r})\n"
+        f"assert EngineProfile.objects.filter(is_default=True).update(queue={QUEUE!r}) == 1\n"
     )
     manage(env, "shell", "-v", "0", "-c", code)
     return password
@@ -197,9 +240,17 @@ def http_ready(base: str) -> bool:
         return False
 
 
+@dataclass
+class Site:
+    base: str  # http://127.0.0.1:<port>
+    password: str  # the benchmark user's
+    var_dir: Path
+    worker_pid: int
+
+
 @contextmanager
-def portal(var_dir: Path) -> Iterator[tuple[str, str]]:
-    """Serve the portal with one warm worker; yield (base URL, password). Stops both on exit."""
+def portal(var_dir: Path) -> Iterator[Site]:
+    """Serve the portal with one warm worker; stop both on exit."""
     env = portal_env(var_dir)
     password = prepare_site(env)
     port = free_port()
@@ -222,7 +273,7 @@ def portal(var_dir: Path) -> Iterator[tuple[str, str]]:
             log=worker_log,
             timeout=180,
         )
-        yield base, password
+        yield Site(base=base, password=password, var_dir=var_dir, worker_pid=worker.pid)
     finally:
         for process in reversed(processes):
             stop(process)
@@ -277,21 +328,30 @@ class Client:
                 raise RuntimeError(f"upload answered {response.status}")
             return json.load(response)["jobs"][0]["id"]
 
-    def wait_finished(self, job_id: str, timeout: float) -> str:
-        """Listen on /ws/jobs/<id>/ until the job is done or failed; return that status.
-
-        The first message (jobs.sync) comes from the database, so a job that finished before
-        the socket opened is seen too."""
+    def wait_finished(self, job_id: str, timeout: float, claim_timeout: float = 60) -> tuple[str, int]:
+        """Listen on /ws/jobs/<id>/ until the job is done or failed; return that status and the
+        number of job.updated events received. The first message (jobs.sync) comes from the
+        database, so a job that finished before the socket opened is seen too."""
         url = self.base.replace("http://", "ws://") + f"/ws/jobs/{job_id}/"
         headers = {"Cookie": f"sessionid={self.cookie('sessionid')}"}
-        deadline = time.monotonic() + timeout
+        opened, status, updates = time.monotonic(), "queued", 0
         with connect(url, origin=self.base, additional_headers=headers, proxy=None) as ws:
-            while True:
-                event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            while status not in ("done", "failed"):
+                limit = claim_timeout if status == "queued" else timeout
+                left = opened + limit - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError(f"job {job_id} still {status} after {limit:.0f} s: is the worker "
+                                       "listening on the queue the job went to? See worker.log.")  # fmt: skip
+                try:
+                    event = json.loads(ws.recv(timeout=left))
+                except TimeoutError:
+                    continue
                 states = event["jobs"] if event["type"] == "jobs.sync" else [event.get("job", {})]
                 for state in states:
-                    if state.get("id") == job_id and state["status"] in ("done", "failed"):
-                        return state["status"]
+                    if state.get("id") == job_id:
+                        status = state["status"]
+                        updates += event["type"] == "job.updated"
+        return status, updates
 
 
 def multipart(path: Path) -> tuple[bytes, str]:
@@ -314,7 +374,10 @@ class PortalRun:
     queue: float  # 201 received to the worker's claim (started_at)
     processing: float  # Job.processing_seconds
     notify: float  # the rest: finish write, event, websocket
+    updates: int  # job.updated events the websocket received (claim, progress, done)
+    cpu: Cpu  # main: the worker
     text: str
+    engine: dict  # the EngineConfig the worker recorded on the job
 
 
 def db_job(var_dir: Path, job_id: str) -> dict:
@@ -331,18 +394,18 @@ def db_time(value: str) -> float:
     return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
 
 
-def run_portal(client: Client, var_dir: Path, path: Path, config: EngineConfig, timeout: float) -> PortalRun:
+def run_portal(client: Client, site: Site, path: Path, timeout: float) -> PortalRun:
     body, content_type = multipart(path)  # read the file before the clock starts, as a browser has it
+    meter = CpuMeter(site.worker_pid)
     started, wall_started = time.perf_counter(), time.time()
     job_id = client.upload(body, content_type)
     wall_uploaded = time.time()
-    status = client.wait_finished(job_id, timeout)
+    status, updates = client.wait_finished(job_id, timeout)
     seconds, wall_done = time.perf_counter() - started, time.time()
-    job = db_job(var_dir, job_id)
+    cpu = meter.stop()
+    job = db_job(site.var_dir, job_id)
     if status != "done" or job["status"] != "done" or not job["text"].strip():
         raise RuntimeError(f"job {job_id} ended {job['status']!r} with error {job['error']!r}")
-    if json.loads(job["options"])["engine"] != config.as_dict():
-        raise RuntimeError(f"the portal used another engine configuration: {job['options']}")
     claimed = db_time(job["started_at"])
     processing = job["processing_seconds"]
     return PortalRun(
@@ -351,7 +414,10 @@ def run_portal(client: Client, var_dir: Path, path: Path, config: EngineConfig, 
         queue=claimed - wall_uploaded,
         processing=processing,
         notify=wall_done - claimed - processing,
+        updates=updates,
+        cpu=cpu,
         text=job["text"],
+        engine=json.loads(job["options"])["engine"],
     )
 
 
@@ -361,13 +427,13 @@ def run_portal(client: Client, var_dir: Path, path: Path, config: EngineConfig, 
 @dataclass
 class Result:
     seconds: int
-    bare: list[float]
+    bare: list[BareRun]
     portal: list[PortalRun]
     same_text: bool
 
     @property
     def bare_median(self) -> float:
-        return statistics.median(self.bare)
+        return statistics.median(r.seconds for r in self.bare)
 
     @property
     def portal_median(self) -> float:
@@ -381,11 +447,19 @@ class Result:
 def print_runs(result: Result) -> None:
     print(f"\n{result.seconds} s of audio")
     print(f"{'run':>4} {'bare s':>8} {'portal s':>9} {'ratio':>6} | ", end="")
-    print(f"{'upload':>7} {'queue':>7} {'worker':>8} {'notify':>7}")
-    for i, (bare, run) in enumerate(zip(result.bare, result.portal, strict=True), 1):
+    print(f"{'upload':>7} {'queue':>7} {'worker':>8} {'notify':>7} {'events':>6}")
+    pairs = list(enumerate(zip(result.bare, result.portal, strict=True), 1))
+    for i, (bare, run) in pairs:
         print(
-            f"{i:>4} {bare:>8.2f} {run.seconds:>9.2f} {run.seconds / bare:>6.3f} | "
-            f"{run.upload:>7.3f} {run.queue:>7.3f} {run.processing:>8.2f} {run.notify:>7.3f}"
+            f"{i:>4} {bare.seconds:>8.2f} {run.seconds:>9.2f} {run.seconds / bare.seconds:>6.3f} | "
+            f"{run.upload:>7.3f} {run.queue:>7.3f} {run.processing:>8.2f} {run.notify:>7.3f} {run.updates:>6}"
+        )
+    print("CPU seconds: of the recognising process (bare: this one; portal: the worker), and of the")
+    print("rest of the machine meanwhile (idle processes, Redis, other users, time stolen by the host)")
+    print(f"{'run':>4} {'bare cpu':>9} {'rest':>6} | {'worker cpu':>10} {'rest':>6}")
+    for i, (bare, run) in pairs:
+        print(
+            f"{i:>4} {bare.cpu.main:>9.2f} {bare.cpu.rest:>6.2f} | {run.cpu.main:>10.2f} {run.cpu.rest:>6.2f}"
         )
 
 
@@ -400,33 +474,49 @@ def print_summary(results: list[Result]) -> None:
             f"{r.bare_median / r.seconds:>9.4f} {r.portal_median / r.seconds:>11.4f} "
             f"{worker:>9.2f} {worker / r.bare_median:>12.3f} {'yes' if r.same_text else 'no':>10}"
         )
+    print("\nCPU seconds, medians (rest: the rest of the machine meanwhile)")
+    print(f"{'audio s':>8} {'bare cpu':>9} {'worker cpu':>11} {'worker/bare':>12} ", end="")
+    print(f"{'rest bare':>10} {'rest portal':>12}")
+    for r in results:
+        bare, worker = median_cpu([b.cpu for b in r.bare]), median_cpu([p.cpu for p in r.portal])
+        print(
+            f"{r.seconds:>8} {bare.main:>9.2f} {worker.main:>11.2f} {worker.main / bare.main:>12.3f} "
+            f"{bare.rest:>10.2f} {worker.rest:>12.2f}"
+        )
+
+
+def median_cpu(values: list[Cpu]) -> Cpu:
+    return Cpu(main=statistics.median(c.main for c in values), rest=statistics.median(c.rest for c in values))
 
 
 # --- Main
 
 
-def measure(seconds: int, repeats: int, workdir: Path, client: Client, config: EngineConfig) -> Result:
-    path = build_wav(workdir / f"bench-{seconds}s.wav", seconds)
-    bare: list[float] = []
+def measure(seconds: int, repeats: int, client: Client, site: Site, config: EngineConfig) -> Result:
+    path = build_wav(site.var_dir.parent / f"bench-{seconds}s.wav", seconds)
+    bare: list[BareRun] = []
     runs: list[PortalRun] = []
     texts: set[str] = set()
     for i in range(1, repeats + 1):
-        elapsed, text = run_bare(path, config)
-        bare.append(elapsed)
-        texts.add(text)
-        print(f"  {seconds} s  run {i}/{repeats}  bare   {elapsed:8.2f} s", flush=True)
-        run = run_portal(client, workdir / "var", path, config, timeout=120 + 10 * seconds)
+        bare.append(run_bare(path, config))
+        texts.add(bare[-1].text)
+        print(f"  {seconds} s  run {i}/{repeats}  bare   {bare[-1].seconds:8.2f} s", flush=True)
+        run = run_portal(client, site, path, timeout=120 + 10 * seconds)
+        if run.engine != config.as_dict():
+            raise RuntimeError(f"the worker switched engine configuration: {run.engine}")
         runs.append(run)
         texts.add(run.text)
         print(f"  {seconds} s  run {i}/{repeats}  portal {run.seconds:8.2f} s", flush=True)
     return Result(seconds=seconds, bare=bare, portal=runs, same_text=len(texts) == 1)
 
 
-def warm_up(workdir: Path, client: Client, config: EngineConfig) -> None:
-    """Load the model here and pass one job through the worker, neither timed."""
-    path = build_wav(workdir / "warm-up.wav", 10)
+def warm_up(client: Client, site: Site) -> EngineConfig:
+    """Pass one job through the worker, then load the engine configuration it recorded on the
+    job here: the bare runs use exactly what the portal uses. Neither run is timed."""
+    path = build_wav(site.var_dir.parent / "warm-up.wav", 10)
+    config = EngineConfig(**run_portal(client, site, path, timeout=300).engine)
     run_bare(path, config)
-    run_portal(client, workdir / "var", path, config, timeout=300)
+    return config
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -435,20 +525,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="bare/portal pairs per length")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on Ctrl-C
-    config = engine_config()
     store = redis.Redis.from_url(REDIS_URL)
     store.flushdb()
     try:
         with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
             workdir = Path(tmp)
             (workdir / "var").mkdir()
-            print(f"engine: {config}", flush=True)
-            with portal(workdir / "var") as (base, password):
-                client = Client(base)
-                client.login(USERNAME, password)
-                print(f"portal at {base}; warming up", flush=True)
-                warm_up(workdir, client, config)
-                results = [measure(s, args.repeats, workdir, client, config) for s in args.seconds]
+            with portal(workdir / "var") as site:
+                client = Client(site.base)
+                client.login(USERNAME, site.password)
+                print(f"portal at {site.base}; warming up", flush=True)
+                config = warm_up(client, site)
+                print(f"engine: {config}", flush=True)
+                results = [measure(s, args.repeats, client, site, config) for s in args.seconds]
             for result in results:
                 print_runs(result)
             print_summary(results)

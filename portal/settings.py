@@ -33,8 +33,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_rq",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal.apps.PortalConfig",
     "transcription",
+    "hotwords",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -90,12 +96,45 @@ RQ_QUEUES = {
 }
 # We enqueue inside transaction.on_commit ourselves (services._enqueue), so RQ enqueues at once.
 RQ = {"COMMIT_MODE": "auto"}
+# A cache shared by every web process: API throttling counts requests across all of them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("CACHE_PREFIX", "portal"),
+    }
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "asgi")},
     },
 }
+
+# --- The integration API (see api/): session auth for the browser, personal tokens otherwise.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FunASR Portal API",
+    "DESCRIPTION": "Upload recordings, follow their transcription, and fetch transcripts.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served by the portal: deployments are often offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# How long POST /v1/audio/transcriptions waits for the transcript before answering with the job.
+API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 300, minimum=0)
 
 # --- Auth: accounts are made by admins; there is no sign-up page.
 LOGIN_URL = "login"

@@ -7,5 +7,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
+    path("hotwords/", include("hotwords.urls")),
+    path("", include("api.urls")),
     path("", include("transcription.urls")),
 ]

@@ -114,6 +114,14 @@ function jobPage() {
       if ((job.status === "done" || job.status === "failed") && job.status !== shownStatus) location.reload();
     });
   });
+  const showRaw = document.getElementById("show-raw");
+  if (showRaw) {
+    showRaw.addEventListener("change", () => {
+      document.querySelectorAll("[data-raw]").forEach((el) => {
+        el.textContent = showRaw.checked ? el.dataset.raw : el.dataset.text;
+      });
+    });
+  }
   const player = document.getElementById("player");
   document.querySelectorAll("button.seek").forEach((button) => {
     button.addEventListener("click", () => { player.currentTime = parseFloat(button.dataset.start); player.play(); });

@@ -4,6 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from funasr.models.seaco_paraformer.model import SeacoParaformer
 
+from hotwords import services as hotword_services
+from hotwords.models import HotwordList
 from tests.conftest import AUDIO, run_worker
 from tests.spies import Spy, network
 from transcription import engine, services
@@ -25,7 +27,7 @@ def tiny_profile(funasr_models, default_profile) -> EngineProfile:
     )
 
 
-def queue_clip(owner, profile, capture, *, hotwords=()) -> Job:
+def queue_clip(owner, profile, capture, *, hotwords=(), hotword_lists=()) -> Job:
     clip = AUDIO / "zh_04.wav"
     with capture(execute=True):
         return services.job_create(
@@ -33,6 +35,7 @@ def queue_clip(owner, profile, capture, *, hotwords=()) -> Job:
             profile=profile,
             upload=SimpleUploadedFile(clip.name, clip.read_bytes()),
             hotwords=hotwords,
+            hotword_lists=hotword_lists,
         )
 
 
@@ -40,7 +43,12 @@ def test_it_transcribes_with_timestamps_and_hotwords_offline(
     tiny_profile, alice, django_capture_on_commit_callbacks, monkeypatch
 ):
     parsing = Spy(monkeypatch, SeacoParaformer, "generate_hotwords_list")
-    job = queue_clip(alice, tiny_profile, django_capture_on_commit_callbacks, hotwords=["星火计划"])
+    own = hotword_services.hotword_list_save(
+        hotword_list=HotwordList(name="项目", owner=alice), entries_text="达摩院 30"
+    )
+    job = queue_clip(
+        alice, tiny_profile, django_capture_on_commit_callbacks, hotwords=["星火计划"], hotword_lists=[own]
+    )
     with network.recording(ignore_loopback=True) as attempts:
         run_worker()
     job.refresh_from_db()
@@ -49,7 +57,7 @@ def test_it_transcribes_with_timestamps_and_hotwords_offline(
     assert job.options["profile"] == "Tiny SeACo" and job.options["engine"]["device"] == "cpu"
     assert job.segments and all(0 <= s["start"] < s["end"] <= job.duration for s in job.segments)
     assert job.text
-    assert [call[0][1] for call in parsing.calls] == ["星火计划"]  # (self, hotword string)
+    assert [call[0][1] for call in parsing.calls] == ["星火计划 达摩院"]  # (self, hotword string)
     assert attempts == []
 
 
@@ -107,3 +115,23 @@ def test_it_routes_jobs_to_the_profiles_queue_and_the_workers_device(
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error
     assert job.options["engine"]["device"] == "cpu"
+
+
+def test_it_runs_a_profile_with_a_punctuation_model(
+    funasr_models, default_profile, alice, django_capture_on_commit_callbacks
+):
+    profile = services.profile_save(
+        profile=EngineProfile(
+            name="Tiny SeACo + punctuation",
+            engine="funasr",
+            model=str(funasr_models["asr"]),
+            punc_model=str(funasr_models["punc"]),
+            device="cpu",
+        )
+    )
+    job = queue_clip(alice, profile, django_capture_on_commit_callbacks)
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert job.options["engine"]["punc_model"] == str(funasr_models["punc"])
+    assert job.segments and job.text

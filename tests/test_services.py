@@ -8,6 +8,7 @@ from tests.conftest import english_clips, upload_of
 from transcription import services
 from transcription.engine import Segment, Transcript
 from transcription.models import EngineProfile, Job
+from transcription.postprocess import polish
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_it_records_the_profile_and_options_on_the_job(alice, default_profile):
     assert job.options == {
         "profile": default_profile.name,
         "queue": "asr",
-        "hotwords": ["Dashwood"],
+        "hotwords": [{"phrase": "Dashwood", "weight": 20}],
         "itn": True,
     }
     assert (
@@ -86,11 +87,15 @@ def test_it_keeps_a_single_default_profile(default_profile):
 
 def test_it_finishes_a_running_job(alice, default_profile):
     job = started_job(alice, default_profile)
-    transcript = Transcript(text="hello there", segments=[Segment(0.0, 1.5, "hello there")], language="en")
-    services.job_finish(job=job, transcript=transcript, duration=7.1, processing_seconds=0.71)
+    transcript = Transcript(
+        text="hello Dashwud", segments=[Segment(0.0, 1.5, "hello Dashwud")], language="en"
+    )
+    result = polish(transcript, itn=False, hotwords=["Dashwood"])
+    services.job_finish(job=job, result=result, duration=7.1, processing_seconds=0.71)
     job.refresh_from_db()
-    assert job.status == Job.Status.DONE and job.text == "hello there"
-    assert job.segments == [{"start": 0.0, "end": 1.5, "text": "hello there"}]
+    assert job.status == Job.Status.DONE and job.text == "hello Dashwood" and job.raw_text == "hello Dashwud"
+    assert job.segments == [{"start": 0.0, "end": 1.5, "text": "hello Dashwood", "raw": "hello Dashwud"}]
+    assert job.corrections == [{"from": "Dashwud", "to": "Dashwood"}]
     assert job.real_time_factor == pytest.approx(0.1)
 
 

@@ -111,7 +111,7 @@ def test_it_uploads_several_files_and_answers_json(client, alice):
     assert sorted(j["name"] for j in response.json()["jobs"]) == ["a.wav", "b.wav"]
     job = Job.objects.get(original_name="a.wav")
     assert job.status == Job.Status.QUEUED
-    assert job.options["hotwords"] == ["Dashwood", "Norland", "Elinor"]
+    assert [h["phrase"] for h in job.options["hotwords"]] == ["Dashwood", "Norland", "Elinor"]
     assert job.duration == pytest.approx(7.1, abs=0.01)  # from the header, before decoding
 
 
@@ -155,3 +155,21 @@ def test_it_serves_byte_ranges_so_the_player_can_seek(client, alice, alices_job)
     assert b"".join(tail.streaming_content) == data[-10:]
     assert client.get(url, headers={"Range": f"bytes={size}-"}).status_code == 416
     assert client.get(url)["Accept-Ranges"] == "bytes"
+
+
+def test_it_shows_raw_and_normalized_text_hotwords_and_corrections(client, alice, alices_job):
+    Job.objects.filter(pk=alices_job.pk).update(
+        status=Job.Status.DONE,
+        text="我31岁了，在星火计划",
+        raw_text="我三十一岁了，在星火计画",
+        corrections=[{"from": "星火计画", "to": "星火计划"}],
+        options={**alices_job.options, "hotwords": [{"phrase": "星火计划", "weight": 20}], "itn": True},
+        segments=[
+            {"start": 0.0, "end": 2.0, "text": "我31岁了，在星火计划", "raw": "我三十一岁了，在星火计画"}
+        ],
+    )
+    client.force_login(alice)
+    page = client.get(reverse("job_detail", args=[alices_job.id])).content.decode()
+    assert "我31岁了，在星火计划" in page and 'data-raw="我三十一岁了，在星火计画"' in page
+    assert "<del>星火计画</del> → <ins>星火计划</ins>" in page
+    assert "show-raw" in page

@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from hotwords import selectors as hotword_selectors
+from hotwords.models import HotwordList
 from transcription import selectors
 from transcription.models import EngineProfile
 
@@ -46,6 +48,13 @@ class UploadForm(forms.Form):
         error_messages={"invalid_choice": "That model is not available; choose another."},
     )
     itn = forms.ChoiceField(choices=ITN_CHOICES, required=False, label="Numbers, dates and money")
+    hotword_lists = forms.ModelMultipleChoiceField(
+        queryset=HotwordList.objects.none(),
+        required=False,
+        label="Hotword lists",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "That hotword list is not available to you."},
+    )
     hotwords = forms.CharField(
         required=False,
         max_length=2000,
@@ -62,6 +71,8 @@ class UploadForm(forms.Form):
         self.default_profile = selectors.profile_default(user=user)
         field.initial = self.default_profile
         field.help_text = " · ".join(f"{p.name}: {p.description}" for p in selectable if p.description)
+        self.fields["hotword_lists"].queryset = hotword_selectors.hotword_list_selectable(user=user)
+        self.always_applied = list(hotword_selectors.hotword_list_applied_by_default())
 
     def clean_profile(self) -> EngineProfile:
         profile = self.cleaned_data["profile"] or self.default_profile

@@ -9,12 +9,11 @@ import time
 import numpy as np
 from django.conf import settings
 
-from transcription import audio, services, worker
+from transcription import audio, postprocess, services, worker
 from transcription.engine import (
     EngineConfig,
     EngineError,
     EngineOutOfMemory,
-    Transcript,
     get_engine,
     release_memory,
 )
@@ -43,25 +42,23 @@ def transcribe(job_id: str) -> None:
     try:
         samples = audio.decode(job.audio.path, max_seconds=settings.ASR_MAX_AUDIO_SECONDS)
         result = _recognise(EngineConfig(**job.options["engine"]), samples, job.options, on_progress)
+        duration, elapsed = len(samples) / audio.SAMPLE_RATE, time.monotonic() - started
+        services.job_finish(job=job, result=result, duration=duration, processing_seconds=elapsed)
     except (audio.AudioDecodeError, EngineError) as exc:
         services.job_fail(job=job, message=str(exc), processing_seconds=time.monotonic() - started)
-        return
-    except Exception:
+    except Exception:  # whatever it was, the job must not stay "running"
         logger.exception("job %s: unexpected error", job_id)
         services.job_fail(job=job, message=UNEXPECTED, processing_seconds=time.monotonic() - started)
-        return
-    duration = len(samples) / audio.SAMPLE_RATE
-    services.job_finish(
-        job=job, transcript=result, duration=duration, processing_seconds=time.monotonic() - started
-    )
 
 
-def _recognise(config: EngineConfig, samples: np.ndarray, options: dict, on_progress) -> Transcript:
-    """Run the engine; out of memory, try once more with a quarter of the batch, in the same
-    worker and with the same loaded model."""
-    kwargs = {"hotwords": options["hotwords"], "itn": options["itn"], "on_progress": on_progress}
+def _recognise(config: EngineConfig, samples: np.ndarray, options: dict, on_progress) -> postprocess.Result:
+    """Run the engine, then ITN (unless the model did it) and hotword correction. Out of memory,
+    try once more with a quarter of the batch, in the same worker and with the same model."""
+    phrases = [h["phrase"] for h in options["hotwords"]]
+    kwargs = {"hotwords": phrases, "itn": options["itn"], "on_progress": on_progress}
+    engine = get_engine(config)
     try:
-        return get_engine(config).transcribe(samples, **kwargs)
+        transcript = engine.transcribe(samples, **kwargs)
     except EngineOutOfMemory:
         if config.batch_size_s <= SMALLEST_BATCH_S:
             raise
@@ -70,4 +67,7 @@ def _recognise(config: EngineConfig, samples: np.ndarray, options: dict, on_prog
         logger.warning(
             "out of memory at batch %d s: retrying at %d s", config.batch_size_s, smaller.batch_size_s
         )
-        return get_engine(smaller).transcribe(samples, **kwargs)
+        engine = get_engine(smaller)
+        transcript = engine.transcribe(samples, **kwargs)
+    own_itn = options["itn"] and not engine.builtin_itn
+    return postprocess.polish(transcript, itn=own_itn, hotwords=phrases)

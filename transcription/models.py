@@ -104,13 +104,21 @@ class Job(models.Model):
         EngineProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     engine = models.CharField(max_length=32, blank=True)
+    hotword_lists = models.ManyToManyField("hotwords.HotwordList", blank=True, related_name="jobs")
     options = models.JSONField(
         default=dict, blank=True, help_text="Engine configuration and job options used."
     )
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, help_text="The transcript as shown: normalized and corrected.")
+    raw_text = models.TextField(blank=True, help_text="The model's own output, before ITN and corrections.")
+    corrections = models.JSONField(
+        default=list, blank=True, help_text="Near-misses of a hotword that were replaced: [{from, to}]."
+    )
     segments = models.JSONField(default=list, blank=True)
     language = models.CharField(max_length=16, blank=True)
     error = models.TextField(blank=True)
+    callback_url = models.URLField(
+        max_length=1000, blank=True, help_text="Webhook: POSTed the result when the job is done or failed."
+    )
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -10,9 +10,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from hotwords import selectors as hotword_selectors
+from hotwords.models import DEFAULT_WEIGHT, HotwordList
 from transcription import audio, profiles, progress, queues, workers
-from transcription.engine import Transcript
 from transcription.models import EngineProfile, Job
+from transcription.postprocess import Result
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +46,18 @@ def job_create(
     upload: UploadedFile,
     profile: EngineProfile,
     hotwords: Sequence[str] = (),
+    hotword_lists: Sequence[HotwordList] = (),
     itn: bool | None = None,
+    callback_url: str = "",
 ) -> Job:
     """Store the upload and queue it on the profile's queue. The worker decodes it, so a bad
-    file becomes a failed job. `itn=None` means the profile's default."""
+    file becomes a failed job. `itn=None` means the profile's default. The job keeps a snapshot
+    of its hotwords: the shared lists applied by default, the lists picked, the typed phrases."""
+    lists = list(hotword_selectors.hotword_list_applied_by_default()) + [
+        lst for lst in hotword_lists if not (lst.is_shared and lst.apply_by_default)
+    ]
+    typed = [{"phrase": phrase, "weight": DEFAULT_WEIGHT} for phrase in hotwords]
+    snapshot = _unique_phrases(typed + hotword_selectors.hotword_snapshot(lists=lists))
     with transaction.atomic():
         job = Job(
             owner=owner,
@@ -55,19 +65,28 @@ def job_create(
             size_bytes=upload.size or 0,
             profile=profile,
             engine=profile.engine,
+            callback_url=callback_url,
             options={
                 "profile": profile.name,
                 "queue": profile.queue,
-                "hotwords": list(hotwords),
+                "hotwords": snapshot,
                 "itn": profile.itn_default if itn is None else itn,
             },
         )
         job.audio.save(upload.name or "upload", upload, save=False)
         job.duration = audio.probe_duration(job.audio.path)
         job.save()
+        job.hotword_lists.set(lists)
         transaction.on_commit(lambda: _enqueue(job))
     logger.info("job %s created for user %s (%s)", job.id, owner.pk, job.original_name)
     return job
+
+
+def _unique_phrases(hotwords: list[dict]) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for hotword in hotwords:
+        seen.setdefault(hotword["phrase"].lower(), hotword)
+    return list(seen.values())
 
 
 def job_create_many(*, owner, uploads: Sequence[UploadedFile], **options) -> list[Job]:
@@ -108,13 +127,15 @@ def job_progress(*, job: Job, seconds_done: float, seconds_total: float) -> None
         progress.publish(job)
 
 
-def job_finish(*, job: Job, transcript: Transcript, duration: float, processing_seconds: float) -> None:
+def job_finish(*, job: Job, result: Result, duration: float, processing_seconds: float) -> None:
     fields = {
         "status": Status.DONE,
         "progress": 1.0,
-        "text": transcript.text,
-        "segments": transcript.segments_as_dicts(),
-        "language": transcript.language,
+        "text": result.text,
+        "raw_text": result.raw_text,
+        "segments": result.segments,
+        "corrections": result.corrections,
+        "language": result.language,
         "duration": duration,
         "processing_seconds": processing_seconds,
         "finished_at": timezone.now(),
@@ -140,6 +161,10 @@ def _finish(job: Job, fields: dict) -> None:
         for name, value in fields.items():
             setattr(job, name, value)
         progress.publish(job)
+        if job.callback_url:
+            from webhooks.services import delivery_enqueue  # webhooks imports transcription
+
+            delivery_enqueue(job=job)
 
 
 def job_delete(*, job: Job) -> None:

@@ -51,6 +51,7 @@ def job_upload(request: HttpRequest) -> HttpResponse:
         uploads=data["files"],
         profile=data["profile"],
         hotwords=data["hotwords"],
+        hotword_lists=data["hotword_lists"],
         itn=data["itn"],
     )
     if wants_json:

@@ -1,0 +1,140 @@
+"""Forms for hotword lists: the portal's (a user's own lists) and Django admin's (any list)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from hotwords import selectors
+from hotwords.models import DEFAULT_WEIGHT, MAX_ENTRIES, MAX_WEIGHT, MIN_WEIGHT, HotwordList
+from hotwords.services import parse_entries
+
+PHRASES_HELP = (
+    f"One phrase per line, optionally followed by a weight from {MIN_WEIGHT} to {MAX_WEIGHT} "
+    f"(default {DEFAULT_WEIGHT}), e.g. “星火计划 30” or “ill disposed”. A phrase that ends in a number "
+    f"needs its weight written out (“Windows 11 20”). At most {MAX_ENTRIES} phrases."
+)
+# Far above MAX_ENTRIES full-length lines: the cap only keeps a pasted novel out of memory.
+MAX_PHRASES_CHARS = 200_000
+MAX_IMPORT_BYTES = 1024 * 1024
+
+
+def phrases_field() -> forms.CharField:
+    return forms.CharField(
+        label="Phrases",
+        required=False,  # an empty list is allowed: it can be filled later
+        strip=False,  # line numbers in messages must match what the user typed
+        max_length=MAX_PHRASES_CHARS,
+        help_text=PHRASES_HELP,
+        widget=forms.Textarea(attrs={"rows": 16, "class": "phrases", "spellcheck": "false"}),
+    )
+
+
+class HotwordListForm(forms.ModelForm):
+    """A user's own list in the portal: owner and apply_by_default are not fields, so a post can
+    never hand the list to someone else or make it apply to every upload."""
+
+    phrases = phrases_field()
+
+    class Meta:
+        model = HotwordList
+        fields = ["name", "description", "active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, instance: HotwordList | None = None, **kwargs) -> None:
+        super().__init__(*args, instance=instance or HotwordList(owner=user), **kwargs)
+        self.user = user
+        if self.instance.pk:
+            self.initial.setdefault("phrases", self.instance.as_text())
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        taken = selectors.hotword_list_name_taken(
+            user=self.user, owner=self.user, name=name, exclude_id=self.instance.pk
+        )
+        if taken:
+            raise ValidationError(f"You already have a list called “{name}”.")
+        return name
+
+    def clean_phrases(self) -> str:
+        text = self.cleaned_data["phrases"]
+        parse_entries(text)  # its ValidationError holds every problem, one message per line
+        return text
+
+    def add_save_errors(self, error: ValidationError) -> None:
+        """Show what the save service refused: on the field it names when the form has it, else
+        on the form; its per-line messages (a plain list) belong to Phrases."""
+        if not hasattr(error, "error_dict"):
+            self.add_error("phrases", error)
+            return
+        for field, errors in error.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class HotwordListAdminForm(forms.ModelForm):
+    """Any list, in Django admin: phrases pasted or imported from a file, checked here line by
+    line so that save_model's service call cannot fail on them."""
+
+    # Set per request by the admin (get_form): the name check is a selector, which needs it.
+    user = None
+
+    phrases = phrases_field()
+    import_file = forms.FileField(
+        label="Or import a file",
+        required=False,
+        help_text="A UTF-8 .txt file in the same format (an export, say); it replaces the Phrases box.",
+    )
+
+    class Meta:
+        model = HotwordList
+        fields = ["name", "description", "owner", "active", "apply_by_default"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("phrases", self.instance.as_text())
+
+    def clean_import_file(self) -> str | None:
+        upload = self.cleaned_data["import_file"]
+        if not upload:
+            return None
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB.")
+        try:
+            return upload.read().decode("utf-8-sig")  # -sig: Windows editors start with a BOM
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text.") from None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        imported = cleaned.get("import_file")
+        if imported is not None:
+            cleaned["phrases"] = imported
+        if "phrases" in cleaned:
+            field = "import_file" if imported is not None else "phrases"
+            self._check_phrases(cleaned["phrases"], field=field)
+        if cleaned.get("apply_by_default") and cleaned.get("owner"):
+            self.add_error("apply_by_default", "Only shared lists (no owner) can be applied to every upload.")
+        self._check_name(cleaned)
+        return cleaned
+
+    def _check_phrases(self, text: str, *, field: str) -> None:
+        try:
+            parse_entries(text)
+        except ValidationError as error:
+            self.add_error(field, error)  # every problem, one message per line
+
+    def _check_name(self, cleaned: dict) -> None:
+        # Django's own check would say "Constraint “unique_shared_list_name” is violated."
+        if not cleaned.get("name") or "owner" not in cleaned:
+            return
+        owner, name = cleaned["owner"], cleaned["name"]
+        taken = selectors.hotword_list_name_taken(
+            user=self.user, owner=owner, name=name, exclude_id=self.instance.pk
+        )
+        if not taken:
+            return
+        if owner is None:
+            self.add_error("name", f"There is already a shared list called “{name}”.")
+        else:
+            self.add_error("name", f"{owner} already has a list called “{name}”.")

@@ -1,0 +1,81 @@
+"""Every read of hotword lists, scoped to the user who asks."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from hotwords.models import HotwordList
+
+
+def hotword_list_visible(*, user) -> QuerySet[HotwordList]:
+    """The user's own lists and the shared ones."""
+    return HotwordList.objects.filter(Q(owner=user) | Q(owner=None)).select_related("owner")
+
+
+def hotword_list_selectable(*, user) -> QuerySet[HotwordList]:
+    """What the user may pick at upload: active lists of their own, and active shared lists
+    that are not applied anyway."""
+    return hotword_list_visible(user=user).filter(active=True).exclude(owner=None, apply_by_default=True)
+
+
+def hotword_list_applied_by_default() -> QuerySet[HotwordList]:
+    """Shared lists every upload gets. Not user-scoped: they apply to everyone."""
+    return HotwordList.objects.filter(owner=None, active=True, apply_by_default=True)
+
+
+def hotword_list_get_own(*, user, list_id) -> HotwordList:
+    """A list the user may edit: their own. Shared lists are edited in Django admin."""
+    try:
+        return HotwordList.objects.get(owner=user, pk=list_id)
+    except (HotwordList.DoesNotExist, ValueError):
+        raise Http404("No such hotword list.") from None
+
+
+def hotword_snapshot(*, lists) -> list[dict]:
+    """The exact hotwords a job runs with: each phrase once (first list wins), with its weight."""
+    seen: dict[str, dict] = {}
+    for hotword_list in lists:
+        for entry in hotword_list.entries.all():
+            seen.setdefault(entry.phrase.lower(), {"phrase": entry.phrase, "weight": entry.weight})
+    return list(seen.values())
+
+
+class HotwordIndex(NamedTuple):
+    own: QuerySet[HotwordList]
+    shared: QuerySet[HotwordList]
+
+
+def hotword_list_index(*, user) -> HotwordIndex:
+    """The hotwords page: the user's own lists (active or not) and the active shared ones, each
+    with `phrase_count`. Switching a shared list off retires it, so users no longer see it."""
+    lists = HotwordList.objects.annotate(phrase_count=Count("entries"))
+    return HotwordIndex(own=lists.filter(owner=user), shared=lists.filter(owner=None, active=True))
+
+
+def hotword_list_get_visible(*, user, list_id) -> HotwordList:
+    """A list the user may read and export: their own, or an active shared one."""
+    try:
+        return HotwordList.objects.get(Q(owner=user) | Q(owner=None, active=True), pk=list_id)
+    except (HotwordList.DoesNotExist, ValueError):
+        raise Http404("No such hotword list.") from None
+
+
+def hotword_list_name_taken(*, user, owner, name: str, exclude_id: int | None = None) -> bool:
+    """Whether `owner` (None: the shared lists) already has a list called `name`. Only staff may
+    ask about lists that are not their own."""
+    if owner != user and not user.is_staff:
+        raise PermissionDenied
+    return HotwordList.objects.filter(owner=owner, name=name).exclude(pk=exclude_id).exists()
+
+
+def hotword_list_used_by(*, user, hotword_list: HotwordList, limit: int = 50) -> tuple[list, int]:
+    """The newest `limit` jobs that ran with the list, and how many did in all: every user's jobs
+    for staff, only their own for anyone else."""
+    jobs = hotword_list.jobs.select_related("owner")
+    if not user.is_staff:
+        jobs = jobs.filter(owner=user)
+    return list(jobs.order_by("-queued_at")[:limit]), jobs.count()

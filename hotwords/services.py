@@ -1,0 +1,98 @@
+"""Every write to hotword lists. A list is saved whole or not at all."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from hotwords.models import (
+    DEFAULT_WEIGHT,
+    MAX_ENTRIES,
+    MAX_PHRASE_LENGTH,
+    MAX_WEIGHT,
+    MIN_WEIGHT,
+    HotwordEntry,
+    HotwordList,
+)
+
+logger = logging.getLogger(__name__)
+
+_TRAILING_WEIGHT = re.compile(r"^(?P<phrase>.*?)\s+(?P<weight>-?\d+)$")
+
+
+def parse_entries(text: str) -> list[tuple[str, int]]:
+    """One phrase per line, optionally followed by a weight ("星火计划 30"). Blank lines are
+    skipped. Every problem is reported at once, with its line number."""
+    entries: list[tuple[str, int]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = " ".join(line.split())
+        if not line:
+            continue
+        phrase, weight = _split_weight(line)
+        problem = _check(phrase, weight, seen.get(phrase.lower()))
+        if problem:
+            problems.append(f"Line {number}: {problem}")
+            continue
+        seen[phrase.lower()] = number
+        entries.append((phrase, weight))
+    if len(entries) > MAX_ENTRIES:
+        problems.append(
+            f"{len(entries)} phrases: a list holds at most {MAX_ENTRIES}. Split it into several lists."
+        )
+    if problems:
+        raise ValidationError(problems)
+    return entries
+
+
+def _split_weight(line: str) -> tuple[str, int]:
+    match = _TRAILING_WEIGHT.match(line)
+    if match:
+        return match["phrase"], int(match["weight"])
+    if line.lstrip("-").isdigit():  # a bare number: a weight with no phrase
+        return "", int(line)
+    return line, DEFAULT_WEIGHT
+
+
+def _check(phrase: str, weight: int, first_seen_on: int | None) -> str:
+    if not phrase:
+        return "a weight with no phrase."
+    if len(phrase) > MAX_PHRASE_LENGTH:
+        return f"'{phrase[:20]}…' is longer than {MAX_PHRASE_LENGTH} characters."
+    if not MIN_WEIGHT <= weight <= MAX_WEIGHT:
+        return f"weight {weight} for '{phrase}' is outside {MIN_WEIGHT}–{MAX_WEIGHT}."
+    if first_seen_on is not None:
+        return f"'{phrase}' is already on line {first_seen_on}."
+    return ""
+
+
+@transaction.atomic
+def hotword_list_save(*, hotword_list: HotwordList, entries_text: str) -> HotwordList:
+    """Save the list and replace its entries with `entries_text`; nothing changes on error."""
+    entries = parse_entries(entries_text)
+    hotword_list.full_clean()
+    hotword_list.save()
+    hotword_list.entries.all().delete()
+    HotwordEntry.objects.bulk_create(
+        HotwordEntry(hotword_list=hotword_list, phrase=phrase, weight=weight) for phrase, weight in entries
+    )
+    logger.info("hotword list %s saved with %d entries", hotword_list.pk, len(entries))
+    return hotword_list
+
+
+def hotword_list_delete(*, hotword_list: HotwordList) -> None:
+    hotword_list.delete()
+
+
+def hotword_list_save_unique(*, hotword_list: HotwordList, entries_text: str) -> HotwordList:
+    """`hotword_list_save`, with a name taken in the meantime (say, a form submitted twice at once,
+    both passing the form's check) reported as a ValidationError on `name`, not an IntegrityError.
+    Phrases cannot collide: `parse_entries` refuses duplicates before anything is written."""
+    try:
+        return hotword_list_save(hotword_list=hotword_list, entries_text=entries_text)
+    except IntegrityError:
+        raise ValidationError({"name": f"There is already a list called “{hotword_list.name}”."}) from None

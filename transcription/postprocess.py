@@ -1,0 +1,44 @@
+"""After recognition: inverse text normalization, then hotword correction, on the whole text and
+on every segment. The model's own output is kept beside the result. No Django here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transcription import hotword_fix
+from transcription.engine import Transcript
+from transcription.itn import normalize_zh
+
+
+@dataclass(frozen=True)
+class Result:
+    text: str
+    raw_text: str
+    language: str
+    segments: list[dict] = field(default_factory=list)  # {start, end, text[, raw]}
+    corrections: list[dict] = field(default_factory=list)  # {from, to}
+
+
+def polish(transcript: Transcript, *, itn: bool, hotwords: list[str]) -> Result:
+    """`itn`: apply the portal's own ITN (pass False when the model already did it)."""
+    text, corrections = _polish(transcript.text, itn=itn, hotwords=hotwords)
+    segments = []
+    for segment in transcript.segments:
+        polished, _ = _polish(segment.text, itn=itn, hotwords=hotwords)
+        entry = {"start": segment.start, "end": segment.end, "text": polished}
+        if polished != segment.text:
+            entry["raw"] = segment.text
+        segments.append(entry)
+    return Result(
+        text=text,
+        raw_text=transcript.text,
+        language=transcript.language,
+        segments=segments,
+        corrections=[c.as_dict() for c in corrections],
+    )
+
+
+def _polish(text: str, *, itn: bool, hotwords: list[str]) -> tuple[str, list[hotword_fix.Correction]]:
+    if itn:
+        text = normalize_zh(text)
+    return hotword_fix.correct(text, hotwords)
