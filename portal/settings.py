@@ -161,6 +161,9 @@ ASR_JOB_TIMEOUT_BASE = env_int("ASR_JOB_TIMEOUT", 600, minimum=10)
 # At most this many progress events per second per job reach the browser.
 ASR_PROGRESS_PER_SECOND = env_int("ASR_PROGRESS_PER_SECOND", 4, minimum=1)
 
+# Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>" (staff may always look).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -175,5 +178,16 @@ LOGGING = {
 }
 
 if not DEBUG:
+    # Production sits behind TLS (nginx, see docs/deploy.md). Each of these can be relaxed for
+    # a plain-HTTP intranet install, knowingly, through its variable.
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 30 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # nginx sets it; see deploy/nginx.conf
+    # The health check is asked over plain HTTP by local supervisors and load balancers.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"

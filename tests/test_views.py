@@ -173,3 +173,28 @@ def test_it_shows_raw_and_normalized_text_hotwords_and_corrections(client, alice
     assert "我31岁了，在星火计划" in page and 'data-raw="我三十一岁了，在星火计画"' in page
     assert "<del>星火计画</del> → <ins>星火计划</ins>" in page
     assert "show-raw" in page
+
+
+@pytest.mark.parametrize("fmt", ["txt", "srt", "vtt", "json", "docx"])
+def test_it_exports_a_finished_job_to_its_owner_only(client, alice, bob, alices_job, fmt):
+    Job.objects.filter(pk=alices_job.pk).update(
+        status=Job.Status.DONE,
+        text="Hello there.",
+        segments=[{"start": 0.0, "end": 1.5, "text": "Hello there."}],
+    )
+    url = reverse("job_export", args=[alices_job.id, fmt])
+    client.force_login(bob)
+    assert client.get(url).status_code == 404
+    client.force_login(alice)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="alice-meeting.{fmt}"'
+    if fmt != "docx":
+        assert "Hello there." in response.content.decode()
+
+
+def test_it_has_nothing_to_export_before_the_job_is_done(client, alice, alices_job):
+    client.force_login(alice)
+    assert client.get(reverse("job_export", args=[alices_job.id, "srt"])).status_code == 404
+    Job.objects.filter(pk=alices_job.pk).update(status=Job.Status.DONE)
+    assert client.get(reverse("job_export", args=[alices_job.id, "pdf"])).status_code == 404

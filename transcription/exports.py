@@ -346,8 +346,8 @@ def _render_srt(job: Any, raw: bool) -> bytes:
         timing = f"{_timestamp(cue.start_ms, ',')} --> {_timestamp(cue.end_ms, ',')}"
         # An arrow inside the text could be read as a timing line by lenient parsers.
         text = "\n".join(line.replace("-->", "->") for line in cue.lines)
-        blocks.append(f"{number}\n{timing}\n{text}\n")
-    return "\n".join(blocks).encode()
+        blocks.append(f"{number}\n{timing}\n{text}\n\n")  # a blank line ends every cue, the last too
+    return "".join(blocks).encode()
 
 
 def _render_vtt(job: Any, raw: bool) -> bytes:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:job_id>/audio/", views.job_audio, name="job_audio"),
     path("jobs/<uuid:job_id>/delete/", views.job_delete, name="job_delete"),
+    path("jobs/<uuid:job_id>/export/<str:fmt>/", views.job_export, name="job_export"),
     path("workers/", views.worker_list, name="workers"),
     path("workers/<str:name>/unload/", views.worker_unload, name="worker_unload"),
 ]

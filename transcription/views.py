@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import content_disposition_header
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from transcription import progress, selectors, services
+from transcription import exports, progress, selectors, services
 from transcription.forms import UploadForm
 from transcription.http import file_response
 
@@ -64,7 +65,8 @@ def job_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_detail(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
-    return render(request, "transcription/job_detail.html", {"job": job})
+    formats = [(name, f.label) for name, f in exports.FORMATS.items()]
+    return render(request, "transcription/job_detail.html", {"job": job, "export_formats": formats})
 
 
 @login_required
@@ -81,6 +83,18 @@ def job_audio(request: HttpRequest, job_id) -> HttpResponse:
         content_type=content_type if inline else "application/octet-stream",
     )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_GET
+def job_export(request: HttpRequest, job_id, fmt: str) -> HttpResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    if job.status != job.Status.DONE or fmt not in exports.FORMATS:
+        raise Http404("Nothing to export.")
+    rendered = exports.render(job, fmt, raw=request.GET.get("raw") == "1")
+    response = HttpResponse(rendered.content, content_type=rendered.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
     return response
 
 
