@@ -1,1 +1,22 @@
-urlpatterns: list = []
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from api import openai_compat, pages, views
+
+router = SimpleRouter()
+router.register("jobs", views.JobViewSet, basename="job")
+router.register("hotword-lists", views.HotwordListViewSet, basename="hotword-list")
+router.register("profiles", views.ProfileViewSet, basename="profile")
+
+urlpatterns = [
+    path("api/v1/", include((router.urls, "api"))),
+    re_path(r"^api/v1/(?P<path>.*/)$", views.not_found),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/audio/transcriptions", openai_compat.TranscriptionView.as_view(), name="openai-transcriptions"),
+    path("v1/models", openai_compat.ModelListView.as_view(), name="openai-models"),
+    path("tokens/", pages.token_list, name="token_list"),
+    path("tokens/new/", pages.token_create, name="token_create"),
+    path("tokens/<int:token_id>/revoke/", pages.token_revoke, name="token_revoke"),
+]

@@ -79,3 +79,41 @@ def hotword_list_used_by(*, user, hotword_list: HotwordList, limit: int = 50) ->
     if not user.is_staff:
         jobs = jobs.filter(owner=user)
     return list(jobs.order_by("-queued_at")[:limit]), jobs.count()
+
+
+def _readable(*, user) -> Q:
+    # Inactive shared lists are retired for users; staff, who manage them, still see them.
+    return Q(owner=user) | Q(owner=None) if user.is_staff else Q(owner=user) | Q(owner=None, active=True)
+
+
+def hotword_list_readable(*, user) -> QuerySet[HotwordList]:
+    """The API's lists: the user's own (active or not) and the active shared ones (all shared
+    ones for staff), each with `phrase_count`."""
+    return (
+        HotwordList.objects.filter(_readable(user=user))
+        .select_related("owner")
+        .annotate(phrase_count=Count("entries"))
+        .order_by("name", "pk")
+    )
+
+
+def hotword_list_get_readable(*, user, list_id) -> HotwordList:
+    """One list of `hotword_list_readable`, with its entries; 404 otherwise."""
+    return _get(hotword_list_readable(user=user).prefetch_related("entries"), list_id)
+
+
+def hotword_list_get_writable(*, user, list_id) -> HotwordList:
+    """A list the user may change: their own, or a shared one for staff. 404 for a list they
+    cannot see; PermissionDenied for a shared list they can see but not change. Its entries are
+    not prefetched: they are about to be replaced."""
+    hotword_list = _get(HotwordList.objects.filter(_readable(user=user)).select_related("owner"), list_id)
+    if hotword_list.is_shared and not user.is_staff:
+        raise PermissionDenied("Shared lists are managed by administrators.")
+    return hotword_list
+
+
+def _get(lists: QuerySet[HotwordList], list_id) -> HotwordList:
+    try:
+        return lists.get(pk=list_id)
+    except (HotwordList.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such hotword list.") from None

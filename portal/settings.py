@@ -136,6 +136,15 @@ SPECTACULAR_SETTINGS = {
 # How long POST /v1/audio/transcriptions waits for the transcript before answering with the job.
 API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 300, minimum=0)
 
+# --- Webhooks (see docs/webhooks.md): delivered by `manage.py webhookworker`.
+WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")
+# Callbacks to loopback/private/link-local addresses are refused unless this is true.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+WEBHOOK_BACKOFF_SECONDS = env_str("WEBHOOK_BACKOFF_SECONDS", "10,60,300,1800,7200")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 5, minimum=1)
+
 # --- Auth: accounts are made by admins; there is no sign-up page.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

@@ -26,6 +26,9 @@ trap stop INT TERM EXIT
   done
 ) &
 pids+=($!)
+# Webhook deliveries and their retries.
+( while true; do $PY manage.py webhookworker || exit 1; done ) &
+pids+=($!)
 .venv/bin/daphne -b "$HOST" -p "$PORT" portal.asgi:application &
 pids+=($!)
 echo

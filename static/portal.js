@@ -123,8 +123,20 @@ function jobPage() {
     });
   }
   const player = document.getElementById("player");
-  document.querySelectorAll("button.seek").forEach((button) => {
+  const seeks = Array.from(document.querySelectorAll("button.seek"));
+  seeks.forEach((button) => {
     button.addEventListener("click", () => { player.currentTime = parseFloat(button.dataset.start); player.play(); });
+  });
+  // Highlight the segment being played, and keep it in view.
+  let current = null;
+  player.addEventListener("timeupdate", () => {
+    const t = player.currentTime;
+    const playing = seeks.find((b) => t >= parseFloat(b.dataset.start) && t < parseFloat(b.dataset.end));
+    const item = playing ? playing.closest("li") : null;
+    if (item === current) return;
+    if (current) current.classList.remove("playing");
+    if (item) { item.classList.add("playing"); item.scrollIntoView({ block: "nearest" }); }
+    current = item;
   });
 }
 

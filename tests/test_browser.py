@@ -142,6 +142,7 @@ def test_it_uploads_three_files_and_shows_them_finish_live(portal_url, browser, 
         "start => Math.abs(document.getElementById('player').currentTime - start) < 0.3",
         arg=job.segments[1]["start"],
     )
+    expect(page.locator("ol.segments li").nth(1)).to_have_class("playing")  # highlighted as it plays
     page.screenshot(path=str(shots / "job.png"), full_page=True)
 
     # Bob sees none of it.

@@ -112,3 +112,15 @@ def test_it_records_progress_as_a_fraction_of_audio(alice, default_profile):
     services.job_progress(job=job, seconds_done=2.5, seconds_total=10.0)
     job.refresh_from_db()
     assert job.progress == 0.25 and job.duration == 10.0
+
+
+def test_it_ignores_a_stale_worker_after_the_job_was_retried(alice, default_profile):
+    stale = started_job(alice, default_profile)
+    services.job_cancel(job=stale)
+    services.job_retry(job=Job.objects.get(pk=stale.pk))
+    fresh, _ = services.job_claim(job_id=str(stale.id))
+    assert fresh.attempt == stale.attempt + 1
+    services.job_fail(job=stale, message="the old run's late failure")  # must not land
+    services.job_progress(job=stale, seconds_done=5, seconds_total=10)
+    fresh.refresh_from_db()
+    assert fresh.status == Job.Status.RUNNING and fresh.error == "" and fresh.progress == 0.0

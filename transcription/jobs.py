@@ -26,7 +26,7 @@ SMALLEST_BATCH_S = 10
 
 
 def transcribe(job_id: str) -> None:
-    claimed = services.job_claim(job_id=job_id, device=worker.device)
+    claimed = services.job_claim(job_id=job_id, device=worker.device, worker_name=worker.name)
     if claimed is None:
         return  # deleted, or already taken by another worker
     job, problem = claimed

@@ -119,6 +119,10 @@ class Job(models.Model):
     callback_url = models.URLField(
         max_length=1000, blank=True, help_text="Webhook: POSTed the result when the job is done or failed."
     )
+    attempt = models.PositiveIntegerField(
+        default=0, help_text="Runs so far. A worker's writes count only for the run it claimed."
+    )
+    worker = models.CharField(max_length=200, blank=True, help_text="The worker running (or that ran) it.")
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

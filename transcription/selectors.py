@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import datetime
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from transcription import profiles, queues, workers
@@ -67,3 +70,68 @@ def worker_list(*, user) -> list[dict]:
     if not user.is_staff:
         return []
     return workers.list_all(queues.get_queue(settings.ASR_QUEUE).connection)
+
+
+def _visible_jobs(*, user) -> QuerySet[Job]:
+    return Job.objects.all() if user.is_staff else Job.objects.filter(owner=user)
+
+
+def job_search(
+    *,
+    user,
+    status: str = "",
+    profile: str = "",
+    batch: str = "",
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    search: str = "",
+) -> QuerySet[Job]:
+    """The API's job list, newest first: the user's own jobs, every user's for staff. `profile` is
+    a profile's name or id; `search` looks in the display name and the transcript."""
+    jobs = _visible_jobs(user=user).select_related("owner", "profile")
+    jobs = jobs.defer("segments", "text", "raw_text", "corrections")
+    if status:
+        jobs = jobs.filter(status=status)
+    if profile:
+        jobs = jobs.filter(Q(profile_id=int(profile)) if _is_id(profile) else Q(profile__name=profile))
+    if batch:
+        jobs = jobs.filter(options__batch=batch)
+    if created_after:
+        jobs = jobs.filter(queued_at__gte=created_after)
+    if created_before:
+        jobs = jobs.filter(queued_at__lt=created_before)
+    if search:
+        jobs = jobs.filter(Q(original_name__icontains=search) | Q(text__icontains=search))
+    return jobs
+
+
+def job_get_visible(*, user, job_id) -> Job:
+    """A job the user may read: their own, or any job for staff. 404 otherwise."""
+    try:
+        return _visible_jobs(user=user).select_related("owner", "profile").get(id=job_id)
+    except (Job.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such job.") from None
+
+
+def job_wait(*, user, job_id, timeout: float, interval: float = 0.2) -> Job:
+    """The user's job once it is done or failed, or as it is after `timeout` seconds: polls the
+    database, where the worker writes."""
+    deadline = time.monotonic() + timeout
+    job = job_get(user=user, job_id=job_id)
+    while not job.is_finished and time.monotonic() < deadline:
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        job = job_get(user=user, job_id=job_id)
+    return job
+
+
+def profile_find_selectable(*, user, ref: str = "") -> EngineProfile | None:
+    """A profile the user may pick that can run here, by name or id; no `ref`: the default."""
+    if not ref:
+        return profile_default(user=user)
+    selectable = profile_list_selectable(user=user)
+    by_name = next((p for p in selectable if p.name == ref), None)
+    return by_name or next((p for p in selectable if _is_id(ref) and p.pk == int(ref)), None)
+
+
+def _is_id(ref: str) -> bool:
+    return ref.isascii() and ref.isdigit() and len(ref) <= 18  # fits a 64-bit key

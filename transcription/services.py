@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from hotwords import selectors as hotword_selectors
@@ -49,10 +51,14 @@ def job_create(
     hotword_lists: Sequence[HotwordList] = (),
     itn: bool | None = None,
     callback_url: str = "",
+    batch: str = "",
+    name: str = "",
 ) -> Job:
     """Store the upload and queue it on the profile's queue. The worker decodes it, so a bad
     file becomes a failed job. `itn=None` means the profile's default. The job keeps a snapshot
-    of its hotwords: the shared lists applied by default, the lists picked, the typed phrases."""
+    of its hotwords: the shared lists applied by default, the lists picked, the typed phrases.
+    `name` replaces the upload's file name as the job's display name; `batch`, a caller's label
+    for a group of uploads, is kept in `options["batch"]` (and only then)."""
     lists = list(hotword_selectors.hotword_list_applied_by_default()) + [
         lst for lst in hotword_lists if not (lst.is_shared and lst.apply_by_default)
     ]
@@ -61,7 +67,7 @@ def job_create(
     with transaction.atomic():
         job = Job(
             owner=owner,
-            original_name=(upload.name or "upload")[:255],
+            original_name=(name or upload.name or "upload")[:255],
             size_bytes=upload.size or 0,
             profile=profile,
             engine=profile.engine,
@@ -71,6 +77,7 @@ def job_create(
                 "queue": profile.queue,
                 "hotwords": snapshot,
                 "itn": profile.itn_default if itn is None else itn,
+                **({"batch": batch} if batch else {}),
             },
         )
         job.audio.save(upload.name or "upload", upload, save=False)
@@ -94,13 +101,18 @@ def job_create_many(*, owner, uploads: Sequence[UploadedFile], **options) -> lis
         return [job_create(owner=owner, upload=u, **options) for u in uploads]
 
 
-def job_claim(*, job_id: str, device: str = "") -> tuple[Job, str] | None:
+def job_claim(*, job_id: str, device: str = "", worker_name: str = "") -> tuple[Job, str] | None:
     """Move a queued job to running and record the engine configuration it runs with, read from
     its profile now, so an admin's change applies to the next job that starts. Only one caller
     ever wins: the update is conditional. Returns (job, problem); a problem (the profile is gone,
     a model is not installed) means the job must fail with that message."""
     claimed = Job.objects.filter(id=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now(), progress=0.0, error=""
+        status=Status.RUNNING,
+        started_at=timezone.now(),
+        progress=0.0,
+        error="",
+        attempt=F("attempt") + 1,
+        worker=worker_name,
     )
     if not claimed:
         return None
@@ -119,9 +131,7 @@ def job_claim(*, job_id: str, device: str = "") -> tuple[Job, str] | None:
 
 def job_progress(*, job: Job, seconds_done: float, seconds_total: float) -> None:
     fraction = min(1.0, seconds_done / seconds_total) if seconds_total > 0 else 0.0
-    updated = Job.objects.filter(id=job.id, status=Status.RUNNING).update(
-        progress=fraction, duration=seconds_total
-    )
+    updated = _this_run(job).update(progress=fraction, duration=seconds_total)
     if updated:
         job.progress, job.duration = fraction, seconds_total
         progress.publish(job)
@@ -155,9 +165,14 @@ def job_fail(*, job: Job, message: str, processing_seconds: float | None = None)
     logger.info("job %s failed: %s", job.id, message)
 
 
+def _this_run(job: Job):
+    """The job's row, only while it is still in the run this worker claimed: a job deleted,
+    cancelled, or retried and claimed again meanwhile ignores a stale worker's writes."""
+    return Job.objects.filter(id=job.id, status=Status.RUNNING, attempt=job.attempt)
+
+
 def _finish(job: Job, fields: dict) -> None:
-    # Only a running job can finish: a job deleted meanwhile stays deleted.
-    if Job.objects.filter(id=job.id, status=Status.RUNNING).update(**fields):
+    if _this_run(job).update(**fields):
         for name, value in fields.items():
             setattr(job, name, value)
         progress.publish(job)
@@ -193,3 +208,84 @@ def worker_request_unload(*, user, name: str) -> bool:
         return False
     logger.info("user %s asked worker %s to unload its model", user.pk, name)
     return workers.request_unload(queues.get_queue(settings.ASR_QUEUE).connection, name)
+
+
+CANCELLED = "Cancelled by the user."
+
+
+def job_cancel(*, job: Job) -> bool:
+    """Fail a queued or running job with CANCELLED. The update is conditional, so a job that
+    finished meanwhile keeps its result, and a running job's worker finds that its own finish
+    (an update on `running` only) does nothing. A queued job also leaves the RQ queue. False
+    when the job was neither queued nor running."""
+    fields = {"status": Status.FAILED, "error": CANCELLED, "finished_at": timezone.now()}
+    with transaction.atomic():
+        cancelled = Job.objects.filter(id=job.id, status__in=[Status.QUEUED, Status.RUNNING]).update(**fields)
+        if cancelled:
+            transaction.on_commit(lambda: _dequeue(job))
+    if not cancelled:
+        job.refresh_from_db()
+        return False
+    for name, value in fields.items():
+        setattr(job, name, value)
+    progress.publish(job)
+    if job.callback_url:
+        from webhooks.services import delivery_enqueue  # webhooks imports transcription
+
+        delivery_enqueue(job=job)
+    logger.info("job %s cancelled", job.id)
+    return True
+
+
+def _dequeue(job: Job) -> None:
+    # Tidiness only: a cancelled job left in the queue finds nothing to claim anyway (and a
+    # running one is not in the queue any more).
+    try:
+        queues.get_queue(job.options["queue"]).remove(f"transcribe-{job.id}")
+    except Exception:  # noqa: BLE001 - Redis hiccups must not undo a cancel
+        logger.warning("could not remove job %s from its queue", job.id, exc_info=True)
+
+
+def job_retry(*, job: Job) -> bool:
+    """Queue a failed job again from the start: same file, hotwords and options, on its profile's
+    queue as it is now. Enqueued once committed. False when the job is not failed."""
+    queue = job.profile.queue if job.profile else job.options.get("queue", settings.ASR_QUEUE)
+    fields = {
+        "status": Status.QUEUED,
+        "progress": 0.0,
+        "error": "",
+        "text": "",
+        "raw_text": "",
+        "segments": [],
+        "corrections": [],
+        "language": "",
+        "started_at": None,
+        "finished_at": None,
+        "processing_seconds": None,
+        "options": {**job.options, "queue": queue},
+    }
+    with transaction.atomic():
+        if not Job.objects.filter(id=job.id, status=Status.FAILED).update(**fields):
+            job.refresh_from_db()
+            return False
+        for name, value in fields.items():
+            setattr(job, name, value)
+        transaction.on_commit(lambda: _enqueue_again(job))
+    progress.publish(job)
+    logger.info("job %s queued again", job.id)
+    return True
+
+
+def _enqueue_again(job: Job) -> None:
+    """`_enqueue` under a fresh RQ id: a cancelled attempt may still be running under the first
+    id, and RQ's cleanup of that one must not delete this one."""
+    from transcription.jobs import transcribe  # jobs imports services: import late
+
+    queues.get_queue(job.options["queue"]).enqueue(
+        transcribe,
+        str(job.id),
+        job_id=f"transcribe-{job.id}-{uuid.uuid4().hex[:8]}",
+        job_timeout=_job_timeout(job.duration),
+        result_ttl=0,
+        failure_ttl=7 * 24 * 3600,
+    )

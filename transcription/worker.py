@@ -7,3 +7,4 @@ worker per GPU on the same profiles.
 from __future__ import annotations
 
 device: str = ""  # "" = use the profile's device
+name: str = ""  # the RQ worker's name, recorded on the jobs it claims

@@ -92,7 +92,7 @@ class Command(BaseCommand):
             status=status,
             max_memory_mb=options["max_memory_mb"],
         )
-        status.name = rq_worker.name
+        status.name = worker.name = rq_worker.name
         heartbeat = workers.Heartbeat(rq_queue.connection, status)
         heartbeat.beat()
         heartbeat.start()

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django import forms
+
+MAX_EXPIRY_DAYS = 3650
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “nightly import”.")
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_EXPIRY_DAYS,
+        label="Expires after (days)",
+        help_text="Empty: never expires. You can revoke a token at any time.",
+    )

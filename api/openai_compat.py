@@ -1,0 +1,244 @@
+"""OpenAI-compatible endpoints, the convention FunASR's own server and speaches follow, so stock
+clients (the `openai` package, curl scripts, tools with an "OpenAI base URL" setting) work:
+
+    POST /v1/audio/transcriptions   multipart: file, model, language, prompt, response_format
+    GET  /v1/models                 the runnable profiles, as models
+
+A transcription is an ordinary job: it is created through the services, then the request waits
+for the worker (polling the database) up to API_WAIT_SECONDS. Not done by then: 202 with the
+job's id and the URL to poll. Errors have OpenAI's shape: {"error": {"message", "type", ...}}.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.serializers import UploadField, check_size, split_phrases
+from transcription import exports, selectors, services
+from transcription.models import EngineProfile, Job
+
+# Stock clients ask for OpenAI's model name: it means the default profile.
+DEFAULT_MODEL_ALIASES = {"whisper-1"}
+RESPONSE_FORMATS = ["json", "text", "srt", "vtt", "verbose_json"]
+TEXT_FORMATS = {"text", "srt", "vtt"}
+OWNER = "funasr-portal"
+
+ERROR_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+
+
+# --- what is read and written ---------------------------------------------------------------
+
+
+class ModelField(serializers.CharField):
+    def run_validation(self, data=serializers.empty) -> EngineProfile:
+        # After CharField's own checks (length, NUL characters), which expect the string.
+        user = self.context["request"].user
+        name = super().run_validation(data)
+        ref = "" if name in DEFAULT_MODEL_ALIASES else name
+        profile = selectors.profile_find_selectable(user=user, ref=ref)
+        if profile is None:
+            names = [p.name for p in selectors.profile_list_selectable(user=user)]
+            choices = ", ".join(names + sorted(DEFAULT_MODEL_ALIASES)) if names else "none is installed yet"
+            raise serializers.ValidationError(
+                f"The model '{name}' does not exist. Available models: {choices}."
+            )
+        return profile
+
+
+class OpenAITranscriptionRequestSerializer(serializers.Serializer):
+    file = UploadField(help_text="The recording.")
+    model = ModelField(
+        max_length=100, help_text="An engine profile's name (GET /v1/models); whisper-1: the default profile."
+    )
+    language = serializers.CharField(
+        required=False, allow_blank=True, max_length=16, help_text="Informational: the profile decides."
+    )
+    prompt = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Extra hotwords, comma or newline separated.",
+    )
+    response_format = serializers.ChoiceField(choices=RESPONSE_FORMATS, default="json")
+    temperature = serializers.FloatField(required=False, help_text="Accepted and ignored.")
+
+    def validate_file(self, upload):
+        check_size(upload)
+        return upload
+
+    def validate_prompt(self, text: str) -> list[str]:
+        return split_phrases(text)
+
+
+class OpenAISegmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    seek = serializers.IntegerField()
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+    text = serializers.CharField()
+    tokens = serializers.ListField(child=serializers.IntegerField())
+    temperature = serializers.FloatField()
+
+
+class OpenAITranscriptionSerializer(serializers.Serializer):
+    """json: `text` only; verbose_json adds the rest."""
+
+    text = serializers.CharField()
+    task = serializers.CharField(required=False)
+    language = serializers.CharField(required=False)
+    duration = serializers.FloatField(required=False, allow_null=True)
+    segments = OpenAISegmentSerializer(many=True, required=False)
+
+
+class OpenAIPendingSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Job.Status.choices, help_text="queued or running.")
+    url = serializers.URLField(help_text="Poll it: GET /api/v1/jobs/{id}/.")
+
+
+class OpenAIErrorBodySerializer(serializers.Serializer):
+    message = serializers.CharField()
+    type = serializers.CharField()
+    param = serializers.CharField(allow_null=True)
+    code = serializers.CharField(allow_null=True)
+
+
+class OpenAIErrorSerializer(serializers.Serializer):
+    error = OpenAIErrorBodySerializer()
+
+
+class OpenAIModelSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.CharField()
+    created = serializers.IntegerField()
+    owned_by = serializers.CharField()
+
+
+class OpenAIModelListSerializer(serializers.Serializer):
+    object = serializers.CharField()
+    data = OpenAIModelSerializer(many=True)
+
+
+def openai_errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(OpenAIErrorSerializer) for code in sorted({401, 429, *codes})}
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+class OpenAIView(APIView):
+    """Errors in OpenAI's shape, whatever raised them (validation, authentication, throttling)."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        response.data = error_body(response.data, response.status_code)
+        return response
+
+
+def error_body(data, status_code: int, code: str | None = None) -> dict:
+    param = None
+    if isinstance(data, dict) and "detail" in data:
+        message = str(data["detail"])
+        code = code or getattr(data["detail"], "code", None)
+    elif isinstance(data, dict) and data:
+        param, messages = next(iter(data.items()))
+        message = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+    else:
+        message = str(data)
+    kind = ERROR_TYPES.get(status_code, "invalid_request_error" if status_code < 500 else "server_error")
+    return {"error": {"message": message, "type": kind, "param": param, "code": code and str(code)}}
+
+
+class TranscriptionView(OpenAIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="openai_transcription_create",
+        summary="Transcribe a recording (OpenAI-compatible)",
+        description="Waits up to API_WAIT_SECONDS for the transcript; otherwise answers 202 with the job "
+        "to poll. `text`, `srt` and `vtt` answer text/plain.",
+        request={"multipart/form-data": OpenAITranscriptionRequestSerializer},
+        responses={
+            (200, "application/json"): OpenAITranscriptionSerializer,
+            (200, "text/plain"): OpenApiTypes.STR,
+            202: OpenAIPendingSerializer,
+            **openai_errors(400, 413, 415, 422),
+        },
+        tags=["openai"],
+    )
+    def post(self, request: Request) -> Response | HttpResponse:
+        serializer = OpenAITranscriptionRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        params = serializer.validated_data
+        job = services.job_create(
+            owner=request.user,
+            upload=params["file"],
+            profile=params["model"],
+            hotwords=params.get("prompt", []),
+        )
+        job = selectors.job_wait(user=request.user, job_id=job.id, timeout=settings.API_WAIT_SECONDS)
+        return transcription_response(request, job, params["response_format"], params.get("language", ""))
+
+
+def transcription_response(request: Request, job: Job, fmt: str, language: str) -> Response | HttpResponse:
+    if job.status == Job.Status.FAILED:
+        body = error_body({"file": [job.error]}, 422, code="transcription_failed")
+        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if job.status != Job.Status.DONE:
+        url = request.build_absolute_uri(reverse("api:job-detail", args=[job.id]))
+        return Response(
+            {"id": str(job.id), "status": job.status, "url": url}, status=status.HTTP_202_ACCEPTED
+        )
+    if fmt == "text":
+        return HttpResponse(job.text + "\n", content_type="text/plain; charset=utf-8")
+    if fmt in TEXT_FORMATS:
+        return HttpResponse(exports.render(job, fmt).content, content_type="text/plain; charset=utf-8")
+    if fmt == "verbose_json":
+        return Response(verbose(job, language))
+    return Response({"text": job.text})
+
+
+def verbose(job: Job, language: str) -> dict:
+    segments = [
+        {"id": i, "seek": 0, "start": seg["start"], "end": seg["end"], "text": seg["text"], "tokens": [],
+         "temperature": 0.0}
+        for i, seg in enumerate(job.segments)
+    ]  # fmt: skip
+    return {
+        "task": "transcribe",
+        "language": job.language or language,
+        "duration": job.duration,
+        "text": job.text,
+        "segments": segments,
+    }
+
+
+class ModelListView(OpenAIView):
+    @extend_schema(
+        operation_id="openai_model_list",
+        summary="Models (OpenAI-compatible)",
+        description="The engine profiles you may use, as OpenAI models: pass an `id` as `model`.",
+        responses={200: OpenAIModelListSerializer, **openai_errors()},
+        tags=["openai"],
+    )
+    def get(self, request: Request) -> Response:
+        profiles = selectors.profile_list_selectable(user=request.user)
+        data = [
+            {"id": p.name, "object": "model", "created": int(p.updated_at.timestamp()), "owned_by": OWNER}
+            for p in profiles
+        ]
+        return Response({"object": "list", "data": data})

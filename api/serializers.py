@@ -1,0 +1,323 @@
+"""What the API reads and writes. Input serializers parse and check, like the portal's forms
+(reading through selectors); output serializers describe what the views return."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import URLValidator
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import APIException
+
+from hotwords import selectors as hotword_selectors
+from hotwords.models import HotwordList
+from transcription import exports, selectors
+from transcription.models import EngineProfile, Job
+
+MAX_TYPED_HOTWORDS = 200
+EXPORT_FORMATS = list(exports.FORMATS)
+
+
+class RequestTooLarge(APIException):
+    # Not a ValidationError: DRF would turn that into a 400 with the field's name.
+    status_code = 413
+    default_code = "too_large"
+
+
+def split_phrases(text: str) -> list[str]:
+    """Typed hotwords: separated by commas or new lines, as in the upload form."""
+    raw = text.replace("\n", ",")
+    return [w.strip() for w in raw.split(",") if w.strip()][:MAX_TYPED_HOTWORDS]
+
+
+def check_size(upload) -> None:
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise RequestTooLarge(
+            f"{upload.name} is {filesizeformat(upload.size)}; "
+            f"the limit is {filesizeformat(settings.UPLOAD_MAX_BYTES)}."
+        )
+
+
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadField(serializers.FileField):
+    """A file part of a multipart request (drf-spectacular would describe a FileField as a URL)."""
+
+
+class ProfileRefField(serializers.CharField):
+    """A profile the user may pick and that can run here, by name or id; blank: the default."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, allow_blank=True, max_length=100, **kwargs)
+
+    def run_validation(self, data=serializers.empty) -> EngineProfile:
+        # After CharField's own checks (length, NUL characters), which expect the string.
+        user = self.context["request"].user
+        ref = super().run_validation(data)
+        profile = selectors.profile_find_selectable(user=user, ref=ref)
+        if profile is None:
+            raise serializers.ValidationError(profile_refusal(user, ref))
+        return profile
+
+
+def profile_refusal(user, ref: str) -> str:
+    names = [p.name for p in selectors.profile_list_selectable(user=user)]
+    if not names:
+        return "No speech model is installed yet: ask an administrator."
+    return f"Unknown profile '{ref}'. Choose one of: {', '.join(names)}."
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+class JobCreateSerializer(serializers.Serializer):
+    file = UploadField(required=False, help_text="One recording (or use `files`).")
+    files = serializers.ListField(
+        child=UploadField(), required=False, help_text="Several recordings, one job each."
+    )
+    profile = ProfileRefField(help_text="An engine profile's name or id; absent: the default profile.")
+    hotword_lists = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**53),
+        required=False,
+        help_text="Ids of hotword lists to apply (your own, or shared).",
+    )
+    hotwords = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Extra phrases, comma or newline separated.",
+    )
+    itn = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Write numbers as digits; absent: the profile's.",
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, help_text="Display name (one file only)."
+    )
+    batch = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="A label to find these jobs by later."
+    )
+    callback_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="POSTed the result when each job is done or failed.",
+    )
+
+    def validate_hotword_lists(self, ids: list[int]) -> list[HotwordList]:
+        allowed = hotword_selectors.hotword_list_selectable(user=self.context["request"].user)
+        found = {lst.pk: lst for lst in allowed.filter(pk__in=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise serializers.ValidationError(f"Hotword list {missing[0]} is not available to you.")
+        return list(found.values())
+
+    def validate_hotwords(self, text: str) -> list[str]:
+        return split_phrases(text)
+
+    def validate(self, data: dict) -> dict:
+        uploads = ([data.pop("file")] if data.get("file") else []) + data.pop("files", [])
+        if not uploads:
+            raise serializers.ValidationError({"file": "Send a recording as `file` (or several as `files`)."})
+        if data.get("name") and len(uploads) > 1:
+            raise serializers.ValidationError({"name": "A name is for one file; leave it out for several."})
+        for upload in uploads:
+            check_size(upload)
+        data["uploads"] = uploads
+        if "profile" not in data:
+            try:
+                data["profile"] = self.fields["profile"].run_validation("")  # the default
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"profile": error.detail}) from None
+        return data
+
+
+class JobSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField(source="original_name")
+    status = serializers.ChoiceField(choices=Job.Status.choices)
+    progress = serializers.FloatField(help_text="0..1: seconds of audio done over total.")
+    duration = serializers.FloatField(allow_null=True, help_text="Seconds of audio, once known.")
+    error = serializers.CharField()
+    profile = serializers.SerializerMethodField()
+    batch = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner.get_username")
+    created_at = serializers.DateTimeField(source="queued_at")
+    finished_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_profile(self, job: Job) -> str:
+        return job.options.get("profile", "")
+
+    def get_batch(self, job: Job) -> str:
+        return job.options.get("batch", "")
+
+    def get_url(self, job: Job) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api:job-detail", args=[job.id]))
+
+
+class SegmentSerializer(serializers.Serializer):
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+    text = serializers.CharField()
+    raw = serializers.CharField(required=False, help_text="The model's own words, where they differ.")
+
+
+class CorrectionSerializer(serializers.Serializer):
+    # "from" is a keyword: declared through the fields dict below.
+    to = serializers.CharField()
+
+    def get_fields(self) -> dict:
+        return {"from": serializers.CharField(), **super().get_fields()}
+
+
+class HotwordUsedSerializer(serializers.Serializer):
+    phrase = serializers.CharField()
+    weight = serializers.IntegerField()
+
+
+class JobOptionsSerializer(serializers.Serializer):
+    profile = serializers.CharField(required=False)
+    itn = serializers.BooleanField(required=False)
+    hotwords = HotwordUsedSerializer(many=True, required=False)
+    batch = serializers.CharField(required=False)
+    model = serializers.CharField(required=False, help_text="The model it ran with, once started.")
+    device = serializers.CharField(required=False)
+
+
+class JobDetailSerializer(JobSummarySerializer):
+    engine = serializers.CharField()
+    language = serializers.CharField()
+    text = serializers.CharField()
+    raw_text = serializers.CharField(help_text="The model's own output, before ITN and corrections.")
+    segments = SegmentSerializer(many=True)
+    corrections = CorrectionSerializer(many=True)
+    options = serializers.SerializerMethodField()
+    hotword_lists = serializers.SerializerMethodField()
+    callback_url = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    processing_seconds = serializers.FloatField(allow_null=True)
+    real_time_factor = serializers.FloatField(allow_null=True, help_text="Processing time over audio time.")
+
+    @extend_schema_field(JobOptionsSerializer)
+    def get_options(self, job: Job) -> dict:
+        options = job.options
+        engine = options.get("engine", {})
+        summary = {k: options[k] for k in ("profile", "itn", "hotwords", "batch") if k in options}
+        summary.update({k: engine[k] for k in ("model", "device") if engine.get(k)})
+        return JobOptionsSerializer(summary).data
+
+    def get_hotword_lists(self, job: Job) -> list[int]:
+        return [lst.pk for lst in job.hotword_lists.all()]
+
+
+class JobListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Job.Status.choices, required=False)
+    profile = serializers.CharField(required=False, max_length=100, help_text="A profile's name or id.")
+    batch = serializers.CharField(required=False, max_length=100)
+    created_after = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
+    created_before = serializers.DateTimeField(required=False, help_text="ISO 8601, exclusive.")
+    search = serializers.CharField(
+        required=False, max_length=200, help_text="In the name and the transcript."
+    )
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="txt")
+    raw = serializers.BooleanField(default=False, help_text="The model's own words (not for json).")
+
+
+# --- hotword lists -----------------------------------------------------------------------
+
+
+class HotwordEntrySerializer(serializers.Serializer):
+    phrase = serializers.CharField()
+    weight = serializers.IntegerField()
+
+
+class HotwordListSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    active = serializers.BooleanField(required=False, default=True)
+    shared = serializers.BooleanField(
+        source="is_shared", required=False, default=False, help_text="Staff only: a list for everyone."
+    )
+    apply_by_default = serializers.BooleanField(
+        required=False, default=False, help_text="Staff, shared lists only: applied to every upload."
+    )
+    owner = serializers.CharField(source="owner.get_username", read_only=True, allow_null=True)
+    phrase_count = serializers.IntegerField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    phrases = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=200_000,
+        help_text='One phrase per line, optionally with a weight: "Dashwood 30".',
+    )
+
+    def validate(self, data: dict) -> dict:
+        user = self.context["request"].user
+        if (data.get("is_shared") or data.get("apply_by_default")) and not user.is_staff:
+            raise serializers.ValidationError({"shared": "Only administrators make shared lists."})
+        if (
+            self.instance is not None
+            and data.get("is_shared", self.instance.is_shared) != self.instance.is_shared
+        ):
+            raise serializers.ValidationError({"shared": "A list cannot change between personal and shared."})
+        shared = data.get("is_shared", self.instance.is_shared if self.instance else False)
+        if data.get("apply_by_default") and not shared:
+            raise serializers.ValidationError(
+                {"apply_by_default": "Only a shared list applies to every upload."}
+            )
+        if "name" in data:
+            self._check_name(data["name"], owner=None if shared else user)
+        return data
+
+    def _check_name(self, name: str, *, owner) -> None:
+        exclude_id = self.instance.pk if self.instance else None
+        user = self.context["request"].user
+        if hotword_selectors.hotword_list_name_taken(
+            user=user, owner=owner, name=name, exclude_id=exclude_id
+        ):
+            whose = "a shared list" if owner is None else "a list"
+            raise serializers.ValidationError({"name": f"There is already {whose} called “{name}”."})
+
+
+class HotwordListDetailSerializer(HotwordListSerializer):
+    entries = HotwordEntrySerializer(many=True, read_only=True)
+    phrase_count = serializers.SerializerMethodField()
+
+    def get_phrase_count(self, hotword_list: HotwordList) -> int:
+        return len(hotword_list.entries.all())  # counted from the entries: fresh after a save
+
+
+# --- profiles ----------------------------------------------------------------------------
+
+
+class ProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    engine = serializers.CharField()
+    language = serializers.CharField(help_text="Empty: automatic.")
+    itn_default = serializers.BooleanField()
+    is_default = serializers.BooleanField()
+
+
+# --- shapes of other answers -------------------------------------------------------------
+
+
+class JobCreatedSerializer(serializers.Serializer):
+    jobs = JobDetailSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
