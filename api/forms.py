@@ -14,3 +14,11 @@ class TokenCreateForm(forms.Form):
         label="Expires after (days)",
         help_text="Empty: never expires. You can revoke a token at any time.",
     )
+    default_callback_url = forms.URLField(
+        required=False,
+        max_length=1000,
+        assume_scheme="https",
+        label="Default webhook URL",
+        help_text="Optional: jobs created with this token are POSTed here when they end, unless they name "
+        "another. The host must be on the administrators' allow list.",
+    )

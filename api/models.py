@@ -19,6 +19,9 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    default_callback_url = models.URLField(
+        max_length=1000, blank=True, help_text="Webhook for jobs created with this token that name none."
+    )
 
     class Meta:
         ordering = ["-created_at"]

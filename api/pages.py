@@ -33,6 +33,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         user=request.user,
         name=form.cleaned_data["name"],
         expires_in_days=form.cleaned_data["expires_in_days"],
+        default_callback_url=form.cleaned_data["default_callback_url"],
     )
     response = render(request, "api/token_created.html", {"token": created.token, "plain": created.plain})
     add_never_cache_headers(response)

@@ -29,7 +29,9 @@ def hash_token(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def token_create(*, user, name: str, expires_in_days: int | None = None) -> NewToken:
+def token_create(
+    *, user, name: str, expires_in_days: int | None = None, default_callback_url: str = ""
+) -> NewToken:
     """Make a token `fap_<prefix>_<secret>` and store only its hash. The prefix is random too,
     and unique: on the rare collision, draw again."""
     expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
@@ -40,7 +42,12 @@ def token_create(*, user, name: str, expires_in_days: int | None = None) -> NewT
     plain = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=prefix, key_hash=hash_token(plain), expires_at=expires_at
+            user=user,
+            name=name,
+            prefix=prefix,
+            key_hash=hash_token(plain),
+            expires_at=expires_at,
+            default_callback_url=default_callback_url,
         )
     logger.info("API token %s (%s) created for user %s", token.pk, prefix, user.pk)
     return NewToken(token, plain)

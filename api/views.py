@@ -149,7 +149,7 @@ class JobViewSet(viewsets.GenericViewSet):
             itn=data["itn"],
             name=data.get("name", ""),
             batch=data.get("batch", ""),
-            callback_url=data.get("callback_url", ""),
+            callback_url=data.get("callback_url") or _token_callback(request),
         )
         return Response({"jobs": self._render(jobs, many=True)}, status=status.HTTP_201_CREATED)
 
@@ -319,3 +319,8 @@ class ProfileViewSet(viewsets.GenericViewSet):
 def not_found(request, path: str = "") -> JsonResponse:
     """Any other URL under /api/v1/: a 404 in JSON, like the API's own, not an HTML page."""
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def _token_callback(request: Request) -> str:
+    """The token's default webhook, for jobs that name none (session requests have no token)."""
+    return getattr(request.auth, "default_callback_url", "") or ""

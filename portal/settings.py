@@ -167,6 +167,14 @@ MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
 ASR_MAX_AUDIO_SECONDS = env_int("ASR_MAX_AUDIO_SECONDS", 4 * 3600, minimum=1)
 # A job may run this long plus 3x its audio's duration before RQ stops it.
 ASR_JOB_TIMEOUT_BASE = env_int("ASR_JOB_TIMEOUT", 600, minimum=10)
+# A worker publishes a heartbeat every ASR_HEARTBEAT_SECONDS that lives ASR_WORKER_TTL seconds.
+# A running job whose worker has vanished is re-queued (or failed after ASR_MAX_ATTEMPTS runs) by
+# the reconciliation that workers run every ASR_RECONCILE_SECONDS: so within about
+# TTL + RECONCILE seconds of a crash (90 s by default).
+ASR_HEARTBEAT_SECONDS = env_int("ASR_HEARTBEAT_SECONDS", 10, minimum=1)
+ASR_WORKER_TTL = env_int("ASR_WORKER_TTL", 60, minimum=2)
+ASR_RECONCILE_SECONDS = env_int("ASR_RECONCILE_SECONDS", 30, minimum=1)
+ASR_MAX_ATTEMPTS = env_int("ASR_MAX_ATTEMPTS", 2, minimum=1)
 # At most this many progress events per second per job reach the browser.
 ASR_PROGRESS_PER_SECOND = env_int("ASR_PROGRESS_PER_SECOND", 4, minimum=1)
 

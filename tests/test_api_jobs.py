@@ -306,3 +306,22 @@ def test_it_lists_the_profiles_the_user_may_pick(alice, default_profile):
             "is_default": True,
         }
     ]
+
+
+def test_it_uses_the_tokens_default_webhook_unless_the_job_names_one(alice, upload):
+    api = APIClient()
+    token = token_services.token_create(
+        user=alice, name="crm", default_callback_url="https://hooks.example.com/a"
+    )
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plain}")
+    assert upload(api, {"file": upload_of(CLIP)}).status_code == 201
+    explicit = {"file": upload_of(CLIP), "callback_url": "https://hooks.example.com/b"}
+    assert upload(api, explicit).status_code == 201
+    session = APIClient()
+    session.force_login(alice)
+    assert upload(session, {"file": upload_of(CLIP)}).status_code == 201
+    assert [j.callback_url for j in Job.objects.order_by("queued_at")] == [
+        "https://hooks.example.com/a",
+        "https://hooks.example.com/b",
+        "",
+    ]

@@ -145,3 +145,12 @@ def test_it_shows_admins_only_the_prefix(client, django_user_model, alice):
         assert f"fap_{created.token.prefix}_" in page
         assert created.token.key_hash not in page and created.plain not in page
     assert client.get(reverse("admin:api_apitoken_add")).status_code == 403
+
+
+def test_it_keeps_a_default_webhook_url_with_a_new_token(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        "/tokens/new/", {"name": "crm", "default_callback_url": "https://hooks.example.com/x"}
+    )
+    assert response.status_code == 200
+    assert alice.api_tokens.get().default_callback_url == "https://hooks.example.com/x"

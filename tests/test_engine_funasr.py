@@ -202,3 +202,25 @@ def test_it_joins_tokens_without_spaces_between_chinese_characters():
     assert join_words("hello world".split()) == "hello world"
     assert join_words("我 用 iphone 打 电 话".split()) == "我用iphone打电话"
     assert join_words(["今天下雨。", "we stay home."]) == "今天下雨。we stay home."
+
+
+def test_it_speaks_each_model_class_dialect_of_hotwords_itn_and_language(engine, monkeypatch):
+    """SeACo takes `hotword` as one string; Fun-ASR-Nano a list, `itn` and a language name;
+    SenseVoice `use_itn` and a language code. Only the last two have built-in ITN."""
+    assert engine.model_class == "SeacoParaformer" and engine.builtin_itn is False
+    assert engine._generate_kwargs(["星火计划", "达摩院"], True) == {"hotword": "星火计划 达摩院"}
+    monkeypatch.setattr(engine, "config", make_config_like(engine, language="zh"))
+    monkeypatch.setattr(engine, "model_class", "FunASRNano")
+    assert engine._generate_kwargs(["星火计划"], True) == {
+        "hotwords": ["星火计划"],
+        "itn": True,
+        "language": "中文",
+    }
+    monkeypatch.setattr(engine, "model_class", "SenseVoiceSmall")
+    assert engine._generate_kwargs(["星火计划"], False) == {"use_itn": False, "language": "zh"}
+
+
+def make_config_like(engine, **changes):
+    import dataclasses
+
+    return dataclasses.replace(engine.config, **changes)

@@ -29,8 +29,8 @@ def test_it_enqueues_only_after_commit(alice, django_capture_on_commit_callbacks
         assert queue.count == 0
     assert len(callbacks) == 1
     callbacks[0]()
-    assert queue.job_ids == [f"transcribe-{job.id}"]
-    rq_job = queue.fetch_job(f"transcribe-{job.id}")
+    assert queue.job_ids == [f"transcribe-{job.id}-0"]
+    rq_job = queue.fetch_job(f"transcribe-{job.id}-0")
     assert rq_job.timeout == settings.ASR_JOB_TIMEOUT_BASE + 3 * round(job.duration)
 
 

@@ -111,6 +111,6 @@ def test_it_shows_live_workers_to_staff_only(client, alice, admin_user, redis):
     assert not redis.exists(workers.KEY_PREFIX + "gpu-box-0" + workers.UNLOAD_SUFFIX)
     client.force_login(admin_user)
     page = client.get(reverse("workers")).content.decode()
-    assert "gpu-box-0" in page and "cuda:0" in page
+    assert "gpu-box-0" in page and "cuda:0" in page and "0 s ago" in page
     client.post(reverse("worker_unload", args=["gpu-box-0"]))
     assert redis.exists(workers.KEY_PREFIX + "gpu-box-0" + workers.UNLOAD_SUFFIX)

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 from django.conf import settings
+from rq.timeouts import JobTimeoutException
 
 from transcription import audio, postprocess, services, worker
 from transcription.engine import (
@@ -22,6 +23,7 @@ from transcription.progress import Throttle
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "Transcription failed unexpectedly. An administrator can find the details in the worker log."
+TIMED_OUT = "Transcription took longer than its time limit and was stopped. An administrator can raise ASR_JOB_TIMEOUT."
 SMALLEST_BATCH_S = 10
 
 
@@ -46,6 +48,8 @@ def transcribe(job_id: str) -> None:
         services.job_finish(job=job, result=result, duration=duration, processing_seconds=elapsed)
     except (audio.AudioDecodeError, EngineError) as exc:
         services.job_fail(job=job, message=str(exc), processing_seconds=time.monotonic() - started)
+    except JobTimeoutException:
+        services.job_fail(job=job, message=TIMED_OUT, processing_seconds=time.monotonic() - started)
     except Exception:  # whatever it was, the job must not stay "running"
         logger.exception("job %s: unexpected error", job_id)
         services.job_fail(job=job, message=UNEXPECTED, processing_seconds=time.monotonic() - started)

@@ -69,7 +69,11 @@ def worker_list(*, user) -> list[dict]:
     """Live workers, for staff only: everyone else gets none."""
     if not user.is_staff:
         return []
-    return workers.list_all(queues.get_queue(settings.ASR_QUEUE).connection)
+    rows = workers.list_all(queues.get_queue(settings.ASR_QUEUE).connection)
+    now = time.time()
+    for row in rows:
+        row["seen_seconds_ago"] = max(0, round(now - float(row["last_seen"])))
+    return rows
 
 
 def _visible_jobs(*, user) -> QuerySet[Job]:

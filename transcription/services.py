@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -29,13 +30,19 @@ def _job_timeout(duration: float | None) -> int:
     return int(settings.ASR_JOB_TIMEOUT_BASE + 3 * seconds)
 
 
+def _rq_id(job: Job) -> str:
+    # One RQ id per queueing: a lost or cancelled earlier run may still sit in RQ's registries
+    # under the previous id, and RQ's cleanup of that one must not touch this one.
+    return f"transcribe-{job.id}-{job.attempt}"
+
+
 def _enqueue(job: Job) -> None:
     from transcription.jobs import transcribe  # jobs imports services: import late
 
     queues.get_queue(job.options["queue"]).enqueue(
         transcribe,
         str(job.id),
-        job_id=f"transcribe-{job.id}",
+        job_id=_rq_id(job),
         job_timeout=_job_timeout(job.duration),
         result_ttl=0,
         failure_ttl=7 * 24 * 3600,
@@ -241,7 +248,7 @@ def _dequeue(job: Job) -> None:
     # Tidiness only: a cancelled job left in the queue finds nothing to claim anyway (and a
     # running one is not in the queue any more).
     try:
-        queues.get_queue(job.options["queue"]).remove(f"transcribe-{job.id}")
+        queues.get_queue(job.options["queue"]).remove(_rq_id(job))
     except Exception:  # noqa: BLE001 - Redis hiccups must not undo a cancel
         logger.warning("could not remove job %s from its queue", job.id, exc_info=True)
 
@@ -270,22 +277,70 @@ def job_retry(*, job: Job) -> bool:
             return False
         for name, value in fields.items():
             setattr(job, name, value)
-        transaction.on_commit(lambda: _enqueue_again(job))
+        transaction.on_commit(lambda: _enqueue(job))
     progress.publish(job)
     logger.info("job %s queued again", job.id)
     return True
 
 
-def _enqueue_again(job: Job) -> None:
-    """`_enqueue` under a fresh RQ id: a cancelled attempt may still be running under the first
-    id, and RQ's cleanup of that one must not delete this one."""
-    from transcription.jobs import transcribe  # jobs imports services: import late
+WORKER_LOST = (
+    "The worker transcribing this file stopped unexpectedly, {attempts} time(s). "
+    "Retry it; if it happens again, an administrator can check the workers."
+)
 
-    queues.get_queue(job.options["queue"]).enqueue(
-        transcribe,
-        str(job.id),
-        job_id=f"transcribe-{job.id}-{uuid.uuid4().hex[:8]}",
-        job_timeout=_job_timeout(job.duration),
-        result_ttl=0,
-        failure_ttl=7 * 24 * 3600,
+
+@dataclass
+class ReconcileReport:
+    requeued: list[str] = field(default_factory=list)  # running jobs whose worker vanished
+    failed: list[str] = field(default_factory=list)  # the same, out of attempts
+    reenqueued: list[str] = field(default_factory=list)  # queued jobs Redis had lost
+
+    def __bool__(self) -> bool:
+        return bool(self.requeued or self.failed or self.reenqueued)
+
+
+def jobs_reconcile(*, live_workers: set[str], grace_seconds: int = 0) -> ReconcileReport:
+    """Repair the database against the workers and the queues; the database is the truth.
+    A running job whose worker is not alive goes back to the queue (or fails after
+    ASR_MAX_ATTEMPTS runs); a queued job that Redis lost is enqueued again. Jobs claimed or
+    queued less than `grace_seconds` ago are left alone. Every repair is logged."""
+    report = ReconcileReport()
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    orphans = Job.objects.filter(status=Status.RUNNING, started_at__lt=cutoff).exclude(
+        worker__in=live_workers
     )
+    for job in orphans:
+        (report.requeued if _requeue_lost(job) else report.failed).append(str(job.id))
+    for job in Job.objects.filter(status=Status.QUEUED, queued_at__lt=cutoff):
+        if queues.get_queue(job.options["queue"]).fetch_job(_rq_id(job)) is None:
+            transaction.on_commit(lambda job=job: _enqueue(job))
+            report.reenqueued.append(str(job.id))
+    for kind, ids in (
+        ("re-queued", report.requeued),
+        ("failed", report.failed),
+        ("re-enqueued", report.reenqueued),
+    ):
+        for job_id in ids:
+            logger.warning("reconcile: job %s %s (its worker or queue entry was lost)", job_id, kind)
+    return report
+
+
+def _requeue_lost(job: Job) -> bool:
+    """Back to the queue if it may run again; else failed as lost. True when re-queued."""
+    if job.attempt < settings.ASR_MAX_ATTEMPTS:
+        fields = {"status": Status.QUEUED, "progress": 0.0, "started_at": None, "worker": ""}
+    else:
+        fields = {
+            "status": Status.FAILED,
+            "error": WORKER_LOST.format(attempts=job.attempt),
+            "finished_at": timezone.now(),
+        }
+    with transaction.atomic():
+        if not _this_run(job).update(**fields):
+            return False  # it finished or moved on meanwhile: nothing to repair
+        for name, value in fields.items():
+            setattr(job, name, value)
+        if job.status == Status.QUEUED:
+            transaction.on_commit(lambda: _enqueue(job))
+    progress.publish(job)
+    return job.status == Status.QUEUED

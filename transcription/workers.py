@@ -53,14 +53,14 @@ def memory_mb() -> tuple[float, float]:
     return rss, gpu
 
 
-def publish(connection: Redis, status: WorkerStatus, *, ttl: int = TTL_SECONDS) -> None:
+def publish(connection: Redis, status: WorkerStatus, *, ttl: int | None = None) -> None:
     config = engine.resident_config()
     status.model = f"{config.kind}: {os.path.basename(config.model.rstrip('/'))}" if config else ""
     status.rss_mb, status.gpu_mb = memory_mb()
     status.last_seen = time.time()
     key = KEY_PREFIX + status.name
     values = {k: str(v) for k, v in asdict(status).items()}
-    connection.pipeline().hset(key, mapping=values).expire(key, ttl).execute()
+    connection.pipeline().hset(key, mapping=values).expire(key, ttl or TTL_SECONDS).execute()
 
 
 def unpublish(connection: Redis, name: str) -> None:
@@ -96,15 +96,21 @@ class Heartbeat(threading.Thread):
     while no job runs (a job in progress keeps its model; the request waits for it to end)."""
 
     def __init__(
-        self, connection: Redis, status: WorkerStatus, *, interval: float = HEARTBEAT_SECONDS
+        self, connection: Redis, status: WorkerStatus, *, interval: float = HEARTBEAT_SECONDS, chores=None
     ) -> None:
         super().__init__(daemon=True, name="asrworker-heartbeat")
         self.connection, self.status, self.interval = connection, status, interval
+        self.chores = chores  # called after each beat: the worker's periodic reconciliation
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
             self.beat()
+            if self.chores:
+                try:
+                    self.chores()
+                except Exception:  # noqa: BLE001 - a failed chore must not stop the heartbeat
+                    logger.warning("worker chores failed", exc_info=True)
 
     def beat(self) -> None:
         try:

@@ -8,6 +8,7 @@ loaded engine stays resident; every job therefore carries an explicit timeout.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -16,6 +17,7 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from transcription import engine, profiles, queues, selectors, worker, workers
+from transcription.management.commands.reconcile import reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +95,13 @@ class Command(BaseCommand):
             max_memory_mb=options["max_memory_mb"],
         )
         status.name = worker.name = rq_worker.name
-        heartbeat = workers.Heartbeat(rq_queue.connection, status)
+        workers.TTL_SECONDS = settings.ASR_WORKER_TTL
+        heartbeat = workers.Heartbeat(
+            rq_queue.connection,
+            status,
+            interval=settings.ASR_HEARTBEAT_SECONDS,
+            chores=Every(settings.ASR_RECONCILE_SECONDS, _reconcile_quietly),
+        )
         heartbeat.beat()
         heartbeat.start()
         try:
@@ -123,3 +131,25 @@ class Command(BaseCommand):
         except engine.EngineError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS("Model loaded; waiting for jobs."))
+
+
+class Every:
+    """Call `action` at most once every `seconds` (from the heartbeat thread)."""
+
+    def __init__(self, seconds: float, action) -> None:
+        self.seconds, self.action, self.last = seconds, action, float("-inf")
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.seconds:
+            self.last = now
+            self.action()
+
+
+def _reconcile_quietly() -> None:
+    # The heartbeat thread has its own database connection: keep it fresh, like a request.
+    close_old_connections()
+    try:
+        reconcile()
+    finally:
+        close_old_connections()

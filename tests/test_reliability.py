@@ -1,0 +1,149 @@
+"""Faults, for real: a worker killed with SIGKILL mid-job, a queue entry Redis lost, a job that
+runs out of time. Nothing is left "running" forever and the worker carries on."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from tests.conftest import AUDIO, run_worker
+from tests.hostile import wav_bytes
+from tests.test_browser import database_url
+from transcription import audio, queues, services
+from transcription.models import Job
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def long_recording(seconds: float = 90) -> bytes:
+    """Real speech repeated to `seconds`: long enough to kill a worker in the middle."""
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    return wav_bytes(np.tile(clip, int(seconds * 16_000 / clip.size) + 1))
+
+
+def start_worker(settings, **env) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "VAR_DIR": str(settings.VAR_DIR),
+        "ASR_HEARTBEAT_SECONDS": "1",
+        "ASR_WORKER_TTL": "2",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "asrworker", "--no-preload"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(predicate, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("max_attempts, outcome", [(2, Job.Status.DONE), (1, Job.Status.FAILED)])
+def test_it_recovers_a_job_whose_worker_was_killed(settings, alice, default_profile, max_attempts, outcome):
+    settings.ASR_MAX_ATTEMPTS = max_attempts
+    settings.ASR_HEARTBEAT_SECONDS = 1  # the grace period reconcile allows a fresh claim
+    job = services.job_create(
+        owner=alice, profile=default_profile, upload=SimpleUploadedFile("long.wav", long_recording())
+    )
+    worker = start_worker(settings)
+    try:
+        wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.RUNNING)
+        time.sleep(0.5)  # into the recognition
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        worker.kill()
+    killed = Job.objects.get(pk=job.pk)
+    assert killed.status == Job.Status.RUNNING and killed.worker  # what a crash leaves behind
+
+    time.sleep(2.5)  # the dead worker's heartbeat expires (ASR_WORKER_TTL=2)
+    out = io.StringIO()
+    call_command("reconcile", stdout=out)
+    killed.refresh_from_db()
+    if outcome == Job.Status.DONE:
+        assert "1 re-queued" in out.getvalue() and killed.status == Job.Status.QUEUED
+        run_worker()  # another worker completes it
+        killed.refresh_from_db()
+        assert killed.status == Job.Status.DONE and killed.attempt == 2 and killed.text
+    else:
+        assert "1 failed as lost" in out.getvalue()
+        assert killed.status == Job.Status.FAILED and "stopped unexpectedly" in killed.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_a_job_alone_while_its_worker_lives(settings, alice, default_profile):
+    settings.ASR_HEARTBEAT_SECONDS = 1
+    job = services.job_create(
+        owner=alice, profile=default_profile, upload=SimpleUploadedFile("long.wav", long_recording(60))
+    )
+    worker = start_worker(settings)
+    try:
+        wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.RUNNING)
+        time.sleep(2.5)
+        out = io.StringIO()
+        call_command("reconcile", stdout=out)
+        assert "0 re-queued, 0 failed" in out.getvalue()
+        wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.DONE)
+    finally:
+        worker.kill()  # never leave a worker behind to eat the next test's jobs
+        worker.wait(timeout=30)
+
+
+@pytest.mark.django_db
+def test_it_enqueues_again_a_queued_job_that_redis_lost(
+    alice, default_profile, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.job_create(owner=alice, profile=default_profile, upload=SimpleUploadedFile(
+            "a.wav", (AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()))  # fmt: skip
+    queues.get_queue("asr").connection.flushdb()  # Redis restarted without its data
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.jobs_reconcile(live_workers=set())
+    assert report.reenqueued == [str(job.id)]
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+
+
+@pytest.mark.django_db
+def test_it_fails_a_job_that_runs_past_its_time_limit_and_carries_on(
+    settings, alice, default_profile, django_capture_on_commit_callbacks
+):
+    settings.ASR_JOB_TIMEOUT_BASE = 1  # with 3 x 90 s of audio: far too little for the first
+    long = services.job_create(
+        owner=alice, profile=default_profile, upload=SimpleUploadedFile("long.wav", long_recording())
+    )
+    from transcription.models import Job as JobModel
+
+    JobModel.objects.filter(pk=long.pk).update(duration=0)  # so the timeout is 1 s
+    with django_capture_on_commit_callbacks(execute=True):
+        services._enqueue(JobModel.objects.get(pk=long.pk))
+        short = services.job_create(owner=alice, profile=default_profile, upload=SimpleUploadedFile(
+            "short.wav", (AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()))  # fmt: skip
+    run_worker()
+    long.refresh_from_db(), short.refresh_from_db()
+    assert long.status == Job.Status.FAILED and "time limit" in long.error
+    assert short.status == Job.Status.DONE
