@@ -123,7 +123,10 @@ def machine_cpu() -> float:
 @dataclass
 class Cpu:
     main: float  # CPU seconds of the process doing the recognition (this one, or the worker)
-    rest: float  # CPU seconds of everything else on the machine meanwhile
+    # CPU seconds of everything else on the machine meanwhile. Rough: /proc/stat samples at
+    # clock ticks while process times are exact, so it is off by a few seconds (even below 0)
+    # on a 30-second run; tens of seconds mean the run shared the machine with other work.
+    rest: float
 
 
 class CpuMeter:
@@ -163,7 +166,7 @@ def free_port() -> int:
 
 
 def portal_env(var_dir: Path) -> dict[str, str]:
-    """Production-like settings (DEBUG off) on throwaway storage; the default engine."""
+    """Production-like settings (DEBUG off) on throwaway storage and Redis database."""
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings",
@@ -175,13 +178,10 @@ def portal_env(var_dir: Path) -> dict[str, str]:
         CHANNELS_PREFIX="bench",
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(40),
-        SECURE_COOKIES="false",  # plain http on loopback
+        SECURE_COOKIES="false",  # plain HTTP on loopback: no TLS proxy in front
+        SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1",
-        ASR_ENGINE="faster-whisper",
-        ASR_MODEL="",
-        ASR_DEVICE="cpu",
-        ASR_LANGUAGE="",
-        PYTHONUNBUFFERED="1",
+        PYTHONUNBUFFERED="1",  # the worker's "Model loaded" line reaches its log at once
     )
     return env
 
@@ -245,7 +245,7 @@ class Site:
     base: str  # http://127.0.0.1:<port>
     password: str  # the benchmark user's
     var_dir: Path
-    worker_pid: int
+    worker: subprocess.Popen
 
 
 @contextmanager
@@ -273,7 +273,7 @@ def portal(var_dir: Path) -> Iterator[Site]:
             log=worker_log,
             timeout=180,
         )
-        yield Site(base=base, password=password, var_dir=var_dir, worker_pid=worker.pid)
+        yield Site(base=base, password=password, var_dir=var_dir, worker=worker)
     finally:
         for process in reversed(processes):
             stop(process)
@@ -328,7 +328,9 @@ class Client:
                 raise RuntimeError(f"upload answered {response.status}")
             return json.load(response)["jobs"][0]["id"]
 
-    def wait_finished(self, job_id: str, timeout: float, claim_timeout: float = 60) -> tuple[str, int]:
+    def wait_finished(
+        self, job_id: str, site: Site, timeout: float, claim_timeout: float = 60
+    ) -> tuple[str, int]:
         """Listen on /ws/jobs/<id>/ until the job is done or failed; return that status and the
         number of job.updated events received. The first message (jobs.sync) comes from the
         database, so a job that finished before the socket opened is seen too."""
@@ -338,12 +340,13 @@ class Client:
         with connect(url, origin=self.base, additional_headers=headers, proxy=None) as ws:
             while status not in ("done", "failed"):
                 limit = claim_timeout if status == "queued" else timeout
-                left = opened + limit - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError(f"job {job_id} still {status} after {limit:.0f} s: is the worker "
-                                       "listening on the queue the job went to? See worker.log.")  # fmt: skip
+                if time.monotonic() - opened > limit or site.worker.poll() is not None:
+                    hint = "Is the worker alive, and listening on the queue the job went to?"
+                    raise RuntimeError(
+                        f"job {job_id} still {status} after {limit:.0f} s. {hint} See worker.log."
+                    )
                 try:
-                    event = json.loads(ws.recv(timeout=left))
+                    event = json.loads(ws.recv(timeout=1))
                 except TimeoutError:
                     continue
                 states = event["jobs"] if event["type"] == "jobs.sync" else [event.get("job", {})]
@@ -396,11 +399,11 @@ def db_time(value: str) -> float:
 
 def run_portal(client: Client, site: Site, path: Path, timeout: float) -> PortalRun:
     body, content_type = multipart(path)  # read the file before the clock starts, as a browser has it
-    meter = CpuMeter(site.worker_pid)
+    meter = CpuMeter(site.worker.pid)
     started, wall_started = time.perf_counter(), time.time()
     job_id = client.upload(body, content_type)
     wall_uploaded = time.time()
-    status, updates = client.wait_finished(job_id, timeout)
+    status, updates = client.wait_finished(job_id, site, timeout)
     seconds, wall_done = time.perf_counter() - started, time.time()
     cpu = meter.stop()
     job = db_job(site.var_dir, job_id)
@@ -454,12 +457,12 @@ def print_runs(result: Result) -> None:
             f"{i:>4} {bare.seconds:>8.2f} {run.seconds:>9.2f} {run.seconds / bare.seconds:>6.3f} | "
             f"{run.upload:>7.3f} {run.queue:>7.3f} {run.processing:>8.2f} {run.notify:>7.3f} {run.updates:>6}"
         )
-    print("CPU seconds: of the recognising process (bare: this one; portal: the worker), and of the")
-    print("rest of the machine meanwhile (idle processes, Redis, other users, time stolen by the host)")
+    print("CPU seconds: of the recognising process (bare: this one; portal: the worker), and, roughly,")
+    print("of the rest of the machine meanwhile (our idle processes, Redis, other users, host steal)")
     print(f"{'run':>4} {'bare cpu':>9} {'rest':>6} | {'worker cpu':>10} {'rest':>6}")
     for i, (bare, run) in pairs:
         print(
-            f"{i:>4} {bare.cpu.main:>9.2f} {bare.cpu.rest:>6.2f} | {run.cpu.main:>10.2f} {run.cpu.rest:>6.2f}"
+            f"{i:>4} {bare.cpu.main:>9.2f} {bare.cpu.rest:>6.1f} | {run.cpu.main:>10.2f} {run.cpu.rest:>6.1f}"
         )
 
 
@@ -474,14 +477,14 @@ def print_summary(results: list[Result]) -> None:
             f"{r.bare_median / r.seconds:>9.4f} {r.portal_median / r.seconds:>11.4f} "
             f"{worker:>9.2f} {worker / r.bare_median:>12.3f} {'yes' if r.same_text else 'no':>10}"
         )
-    print("\nCPU seconds, medians (rest: the rest of the machine meanwhile)")
+    print("\nCPU seconds, medians (rest: the rest of the machine meanwhile, roughly)")
     print(f"{'audio s':>8} {'bare cpu':>9} {'worker cpu':>11} {'worker/bare':>12} ", end="")
     print(f"{'rest bare':>10} {'rest portal':>12}")
     for r in results:
         bare, worker = median_cpu([b.cpu for b in r.bare]), median_cpu([p.cpu for p in r.portal])
         print(
             f"{r.seconds:>8} {bare.main:>9.2f} {worker.main:>11.2f} {worker.main / bare.main:>12.3f} "
-            f"{bare.rest:>10.2f} {worker.rest:>12.2f}"
+            f"{bare.rest:>10.1f} {worker.rest:>12.1f}"
         )
 
 
@@ -501,7 +504,7 @@ def measure(seconds: int, repeats: int, client: Client, site: Site, config: Engi
         bare.append(run_bare(path, config))
         texts.add(bare[-1].text)
         print(f"  {seconds} s  run {i}/{repeats}  bare   {bare[-1].seconds:8.2f} s", flush=True)
-        run = run_portal(client, site, path, timeout=120 + 10 * seconds)
+        run = run_portal(client, site, path, timeout=120 + 3 * seconds)  # as the portal's job timeout
         if run.engine != config.as_dict():
             raise RuntimeError(f"the worker switched engine configuration: {run.engine}")
         runs.append(run)

@@ -23,7 +23,7 @@ from transcription.progress import Throttle
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "Transcription failed unexpectedly. An administrator can find the details in the worker log."
-TIMED_OUT = "Transcription took longer than its time limit and was stopped. An administrator can raise ASR_JOB_TIMEOUT."
+TIMED_OUT = "Transcription took longer than its time limit and was stopped (see ASR_JOB_TIMEOUT)."
 SMALLEST_BATCH_S = 10
 
 
