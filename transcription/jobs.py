@@ -10,6 +10,7 @@ import numpy as np
 from django.conf import settings
 from rq.timeouts import JobTimeoutException
 
+from portal.logs import job_context
 from transcription import audio, postprocess, services, worker
 from transcription.engine import (
     EngineConfig,
@@ -28,6 +29,11 @@ SMALLEST_BATCH_S = 10
 
 
 def transcribe(job_id: str) -> None:
+    with job_context(job_id):  # every log line of this job carries its id
+        _transcribe(job_id)
+
+
+def _transcribe(job_id: str) -> None:
     claimed = services.job_claim(job_id=job_id, device=worker.device, worker_name=worker.name)
     if claimed is None:
         return  # deleted, or already taken by another worker
