@@ -147,6 +147,8 @@ WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 5, minimum=1)
 
 # --- Auth: accounts are made by admins; there is no sign-up page.
 LOGIN_URL = "login"
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -156,6 +158,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # not routed: see transcription.views.job_audio
+# Who sends audio bytes after the portal has checked ownership: "" (the portal itself), "nginx"
+# (X-Accel-Redirect to MEDIA_ACCEL_PREFIX, an internal location) or "sendfile" (X-Sendfile).
+MEDIA_SENDFILE = env_choice("MEDIA_SENDFILE", "", {"", "nginx", "sendfile"})
+MEDIA_ACCEL_PREFIX = env_str("MEDIA_ACCEL_PREFIX", "/protected-media/")
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 2048, minimum=1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # bigger uploads stream to a temporary file
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 100, minimum=1)

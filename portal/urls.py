@@ -3,11 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import views as portal_views
+from portal.login_throttle import ThrottledAuthenticationForm
+
+admin.site.login_form = ThrottledAuthenticationForm  # the admin's log-in page is throttled too
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
     path("metrics", portal_views.metrics, name="metrics"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -198,3 +198,21 @@ def test_it_has_nothing_to_export_before_the_job_is_done(client, alice, alices_j
     assert client.get(reverse("job_export", args=[alices_job.id, "srt"])).status_code == 404
     Job.objects.filter(pk=alices_job.pk).update(status=Job.Status.DONE)
     assert client.get(reverse("job_export", args=[alices_job.id, "pdf"])).status_code == 404
+
+
+@pytest.mark.parametrize("mode", ["nginx", "sendfile"])
+def test_it_lets_the_front_server_send_audio_after_checking_the_owner(
+    client, alice, bob, alices_job, settings, mode
+):
+    settings.MEDIA_SENDFILE = mode
+    url = reverse("job_audio", args=[alices_job.id])
+    client.force_login(bob)
+    response = client.get(url)
+    assert response.status_code == 404 and "X-Accel-Redirect" not in response and "X-Sendfile" not in response
+    client.force_login(alice)
+    response = client.get(url)
+    assert response.status_code == 200 and response.content == b""
+    if mode == "nginx":
+        assert response["X-Accel-Redirect"] == f"/protected-media/{alices_job.audio.name}"
+    else:
+        assert response["X-Sendfile"] == alices_job.audio.path
