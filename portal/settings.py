@@ -162,6 +162,10 @@ MEDIA_URL = "/media/"  # not routed: see transcription.views.job_audio
 # (X-Accel-Redirect to MEDIA_ACCEL_PREFIX, an internal location) or "sendfile" (X-Sendfile).
 MEDIA_SENDFILE = env_choice("MEDIA_SENDFILE", "", {"", "nginx", "sendfile"})
 MEDIA_ACCEL_PREFIX = env_str("MEDIA_ACCEL_PREFIX", "/protected-media/")
+# Retention, applied by `manage.py purge` (workers run it hourly): recordings are deleted this
+# many days after their job ended (the transcript stays), whole jobs after TRANSCRIPTS days. 0 = keep.
+RETAIN_AUDIO_DAYS = env_int("RETAIN_AUDIO_DAYS", 0, minimum=0)
+RETAIN_TRANSCRIPTS_DAYS = env_int("RETAIN_TRANSCRIPTS_DAYS", 0, minimum=0)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 2048, minimum=1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # bigger uploads stream to a temporary file
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 100, minimum=1)

@@ -123,6 +123,7 @@ function jobPage() {
     });
   }
   const player = document.getElementById("player");
+  if (!player) return; // the recording was deleted under the retention policy
   const seeks = Array.from(document.querySelectorAll("button.seek"));
   seeks.forEach((button) => {
     button.addEventListener("click", () => { player.currentTime = parseFloat(button.dataset.start); player.play(); });

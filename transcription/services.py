@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -344,3 +346,65 @@ def _requeue_lost(job: Job) -> bool:
             transaction.on_commit(lambda: _enqueue(job))
     progress.publish(job)
     return job.status == Status.QUEUED
+
+
+@dataclass
+class PurgeReport:
+    audio_deleted: list[str] = field(default_factory=list)  # jobs whose recording went
+    jobs_deleted: list[str] = field(default_factory=list)  # jobs that went entirely
+    orphan_files: list[str] = field(default_factory=list)  # stored files no job refers to
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.audio_deleted)} recording(s), {len(self.jobs_deleted)} job(s) "
+            f"and {len(self.orphan_files)} orphan file(s)"
+        )
+
+
+def retention_purge(*, dry_run: bool = False) -> PurgeReport:
+    """Apply RETAIN_AUDIO_DAYS and RETAIN_TRANSCRIPTS_DAYS to finished jobs, deleting files and
+    rows together (files once the rows are committed), and remove stored audio that no job refers
+    to (an upload interrupted between storing and committing). `dry_run` changes nothing."""
+    report = PurgeReport()
+    now = timezone.now()
+    finished = Job.objects.filter(status__in=[Status.DONE, Status.FAILED])
+    if settings.RETAIN_TRANSCRIPTS_DAYS:
+        old = finished.filter(finished_at__lt=now - timedelta(days=settings.RETAIN_TRANSCRIPTS_DAYS))
+        report.jobs_deleted = [str(pk) for pk in old.values_list("pk", flat=True)]
+        if not dry_run:
+            for job in old:
+                job_delete(job=job)
+    if settings.RETAIN_AUDIO_DAYS:
+        old = finished.filter(finished_at__lt=now - timedelta(days=settings.RETAIN_AUDIO_DAYS)).exclude(
+            audio=""
+        )
+        report.audio_deleted = [str(pk) for pk in old.values_list("pk", flat=True)]
+        if not dry_run:
+            for job in old:
+                _audio_delete(job)
+    report.orphan_files = _orphan_files(older_than=now - timedelta(days=1))
+    if not dry_run:
+        for name in report.orphan_files:
+            default_storage.delete(name)
+    logger.info("retention%s: %s", " (dry run)" if dry_run else "", report.summary())
+    return report
+
+
+def _audio_delete(job: Job) -> None:
+    name = job.audio.name
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(audio="")
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def _orphan_files(*, older_than) -> list[str]:
+    """Stored audio files with no job, left alone for a day so an upload in progress is safe."""
+    known = set(Job.objects.exclude(audio="").values_list("audio", flat=True))
+    orphans = []
+    root = Path(settings.MEDIA_ROOT) / "audio"
+    for path in root.rglob("*") if root.exists() else []:
+        name = path.relative_to(settings.MEDIA_ROOT).as_posix()
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        if path.is_file() and name not in known and modified < older_than:
+            orphans.append(name)
+    return sorted(orphans)

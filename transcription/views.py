@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -31,7 +32,13 @@ PLAYABLE_TYPES = {
 def dashboard(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.job_list(user=request.user), 50).get_page(request.GET.get("page"))
     form = UploadForm(user=request.user)
-    return render(request, "transcription/dashboard.html", {"page": page, "form": form})
+    retention = {
+        "audio_days": settings.RETAIN_AUDIO_DAYS,
+        "transcript_days": settings.RETAIN_TRANSCRIPTS_DAYS,
+    }
+    return render(
+        request, "transcription/dashboard.html", {"page": page, "form": form, "retention": retention}
+    )
 
 
 @login_required
@@ -73,6 +80,8 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
 @require_GET
 def job_audio(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
+    if not job.audio:
+        raise Http404("The recording was deleted under the retention policy.")
     content_type, _ = mimetypes.guess_type(job.audio.name)
     inline = content_type in PLAYABLE_TYPES
     response = file_response(

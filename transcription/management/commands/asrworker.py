@@ -16,7 +16,7 @@ from django.db import close_old_connections, connections
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from transcription import engine, profiles, queues, selectors, worker, workers
+from transcription import engine, profiles, queues, selectors, services, worker, workers
 from transcription.management.commands.reconcile import reconcile
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,9 @@ class Command(BaseCommand):
             rq_queue.connection,
             status,
             interval=settings.ASR_HEARTBEAT_SECONDS,
-            chores=Every(settings.ASR_RECONCILE_SECONDS, _reconcile_quietly),
+            chores=Chores(
+                Every(settings.ASR_RECONCILE_SECONDS, reconcile), Every(3600, services.retention_purge)
+            ),
         )
         heartbeat.beat()
         heartbeat.start()
@@ -146,10 +148,17 @@ class Every:
             self.action()
 
 
-def _reconcile_quietly() -> None:
-    # The heartbeat thread has its own database connection: keep it fresh, like a request.
-    close_old_connections()
-    try:
-        reconcile()
-    finally:
+class Chores:
+    """The worker's periodic housekeeping, run from its heartbeat thread. That thread has its own
+    database connection: keep it fresh, like a request."""
+
+    def __init__(self, *chores: Every) -> None:
+        self.chores = chores
+
+    def __call__(self) -> None:
         close_old_connections()
+        try:
+            for chore in self.chores:
+                chore()
+        finally:
+            close_old_connections()
