@@ -104,3 +104,21 @@ def test_it_refuses_sockets_from_other_sites(alice):
         await ws.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_it_tells_the_owner_each_queued_jobs_place_in_the_queue(alice, bob, default_profile):
+    bobs = services.job_create(owner=bob, profile=default_profile, upload=upload_of(CLIP))
+    first = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    second = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    cookie = session_cookie(alice)
+
+    async def scenario():
+        ws = socket("/ws/jobs/", cookie)
+        await ws.connect()
+        sync = await ws.receive_json_from()
+        await ws.disconnect()
+        return {j["id"]: j.get("position") for j in sync["jobs"]}
+
+    positions = async_to_sync(scenario)()
+    assert positions == {str(first.id): 2, str(second.id): 3}  # bob's job is first, and not listed
+    assert str(bobs.id) not in positions

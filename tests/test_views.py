@@ -216,3 +216,16 @@ def test_it_lets_the_front_server_send_audio_after_checking_the_owner(
         assert response["X-Accel-Redirect"] == f"/protected-media/{alices_job.audio.name}"
     else:
         assert response["X-Sendfile"] == alices_job.audio.path
+
+
+def test_it_cancels_and_retries_only_the_owners_jobs(client, alice, bob, alices_job):
+    cancel, retry = reverse("job_cancel", args=[alices_job.id]), reverse("job_retry", args=[alices_job.id])
+    client.force_login(bob)
+    assert client.post(cancel).status_code == 404 and client.post(retry).status_code == 404
+    client.force_login(alice)
+    assert client.post(retry, headers={"Accept": "application/json"}).status_code == 409  # not failed
+    response = client.post(cancel, headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json()["job"]["status"] == "failed"
+    assert client.post(retry, {"next": f"/jobs/{alices_job.id}/"}).url == f"/jobs/{alices_job.id}/"
+    alices_job.refresh_from_db()
+    assert alices_job.status == Job.Status.QUEUED and alices_job.error == ""

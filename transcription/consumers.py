@@ -32,7 +32,8 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         jobs = await database_sync_to_async(selectors.job_sync_list)(user=user, job_id=self.job_id)
-        await self.send_json(progress.sync_event(jobs))
+        positions = await database_sync_to_async(selectors.job_queue_positions)(user=user, jobs=jobs)
+        await self.send_json(progress.sync_event(jobs, positions))
 
     async def disconnect(self, code: int) -> None:
         if self.group:

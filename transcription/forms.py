@@ -55,6 +55,12 @@ class UploadForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "That hotword list is not available to you."},
     )
+    batch = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Batch name",
+        help_text="Optional: name this group of files to follow and export them together.",
+    )
     hotwords = forms.CharField(
         required=False,
         max_length=2000,

@@ -4,7 +4,8 @@ Every event is a small JSON object: {"v": 1, "type": ..., ...}.
   - "job.updated": {"job": <job state>} whenever a job's status or progress changes.
   - "jobs.sync": {"jobs": [<job state>, ...]} sent once on connect, from the database, so a
     client that missed events (delivery is at most once) starts from the truth.
-A job state is {"id", "name", "status", "progress", "duration", "error", "url"}.
+A job state is {"id", "name", "status", "progress", "duration", "error", "batch", "url"}, plus
+"position" (1 = next on its queue) for queued jobs in "jobs.sync".
 
 Events are published from the worker through channels-redis to the owner's group only.
 """
@@ -28,24 +29,30 @@ def user_group(user_id: int) -> str:
     return f"jobs.user.{user_id}"
 
 
-def job_state(job) -> dict:
-    return {
+def job_state(job, *, position: int | None = None) -> dict:
+    state = {
         "id": str(job.id),
         "name": job.original_name,
         "status": job.status,
         "progress": round(job.progress, 4),
         "duration": job.duration,
         "error": job.error,
+        "batch": job.options.get("batch", ""),
         "url": f"/jobs/{job.id}/",
     }
+    if position is not None:
+        state["position"] = position  # 1 = next to start on its queue
+    return state
 
 
 def job_updated_event(job) -> dict:
     return {"v": EVENT_VERSION, "type": "job.updated", "job": job_state(job)}
 
 
-def sync_event(jobs) -> dict:
-    return {"v": EVENT_VERSION, "type": "jobs.sync", "jobs": [job_state(j) for j in jobs]}
+def sync_event(jobs, positions: dict | None = None) -> dict:
+    positions = positions or {}
+    states = [job_state(j, position=positions.get(j.id)) for j in jobs]
+    return {"v": EVENT_VERSION, "type": "jobs.sync", "jobs": states}
 
 
 def publish(job) -> None:

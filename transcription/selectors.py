@@ -16,7 +16,7 @@ from transcription.models import EngineProfile, Job
 
 
 def job_list(*, user) -> QuerySet[Job]:
-    return Job.objects.filter(owner=user).defer("segments", "text", "options")
+    return Job.objects.filter(owner=user).defer("segments", "text", "raw_text")
 
 
 def job_get(*, user, job_id) -> Job:
@@ -139,3 +139,16 @@ def profile_find_selectable(*, user, ref: str = "") -> EngineProfile | None:
 
 def _is_id(ref: str) -> bool:
     return ref.isascii() and ref.isdigit() and len(ref) <= 18  # fits a 64-bit key
+
+
+def job_queue_positions(*, user, jobs) -> dict:
+    """For the user's queued jobs among `jobs`: how many jobs (anyone's) wait before each on the
+    same profile, plus one. Only counts leave the database: nobody learns whose jobs they are."""
+    positions = {}
+    for job in jobs:
+        if job.status == Job.Status.QUEUED and job.owner_id == user.id:
+            ahead = Job.objects.filter(
+                status=Job.Status.QUEUED, profile_id=job.profile_id, queued_at__lt=job.queued_at
+            )
+            positions[job.id] = ahead.count() + 1
+    return positions

@@ -61,6 +61,7 @@ def job_upload(request: HttpRequest) -> HttpResponse:
         hotwords=data["hotwords"],
         hotword_lists=data["hotword_lists"],
         itn=data["itn"],
+        batch=data["batch"],
     )
     if wants_json:
         return JsonResponse({"jobs": [progress.job_state(j) for j in jobs]}, status=201)
@@ -105,6 +106,31 @@ def job_export(request: HttpRequest, job_id, fmt: str) -> HttpResponse:
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
     return response
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id) -> HttpResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    done = services.job_cancel(job=job)
+    return _after_action(request, job, done, "Cancelled.", "Only a queued or running job can be cancelled.")
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, job_id) -> HttpResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    done = services.job_retry(job=job)
+    return _after_action(request, job, done, "Queued again.", "Only a failed job can be retried.")
+
+
+def _after_action(request: HttpRequest, job, done: bool, success: str, refusal: str) -> HttpResponse:
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"job": progress.job_state(job)}, status=200 if done else 409)
+    (messages.success if done else messages.error)(
+        request, f"{job.original_name}: {success if done else refusal}"
+    )
+    return redirect(request.POST.get("next") or "dashboard")
 
 
 @login_required
