@@ -143,6 +143,16 @@ def test_it_uploads_three_files_and_shows_them_finish_live(portal_url, browser, 
         arg=job.segments[1]["start"],
     )
     expect(page.locator("ol.segments li").nth(1)).to_have_class("playing")  # highlighted as it plays
+    # Correct a segment inline; the machine's words stay beside the edit, and survive a reload.
+    first = page.locator("ol.segments li").first
+    first.locator("button.edit").click()
+    first.locator("textarea.segment-editor").fill("And Mr John Dashwood had then leisure to consider")
+    first.get_by_role("button", name="Save").click()
+    expect(first.locator(".segment-text")).to_have_text("And Mr John Dashwood had then leisure to consider")
+    page.reload()
+    expect(page.locator("ol.segments li").first.locator(".machine")).to_contain_text(job.segments[0]["text"])
+    job.refresh_from_db()
+    assert job.segments[0]["text"] == "And Mr John Dashwood had then leisure to consider"
     page.screenshot(path=str(shots / "job.png"), full_page=True)
 
     # Bob sees none of it.

@@ -229,3 +229,27 @@ def test_it_cancels_and_retries_only_the_owners_jobs(client, alice, bob, alices_
     assert client.post(retry, {"next": f"/jobs/{alices_job.id}/"}).url == f"/jobs/{alices_job.id}/"
     alices_job.refresh_from_db()
     assert alices_job.status == Job.Status.QUEUED and alices_job.error == ""
+
+
+def test_it_lets_only_the_owner_correct_a_segment_keeping_the_machines_words(client, alice, bob, alices_job):
+    Job.objects.filter(pk=alices_job.pk).update(
+        status=Job.Status.DONE,
+        text="hello their friend",
+        segments=[
+            {"start": 0.0, "end": 1.0, "text": "hello their"},
+            {"start": 1.0, "end": 2.0, "text": "friend"},
+        ],
+    )
+    url = reverse("segment_edit", args=[alices_job.id, 0])
+    client.force_login(bob)
+    assert client.post(url, {"text": "mine now"}).status_code == 404
+    client.force_login(alice)
+    assert client.post(url, {"text": "   "}).status_code == 400
+    assert client.post(reverse("segment_edit", args=[alices_job.id, 5]), {"text": "x"}).status_code == 409
+    assert client.post(url, {"text": "hello  there"}).json()["segment"]["machine"] == "hello their"
+    client.post(url, {"text": "hello there,"})  # a second edit keeps the first original
+    alices_job.refresh_from_db()
+    assert alices_job.segments[0] == {
+        "start": 0.0, "end": 1.0, "text": "hello there,", "machine": "hello their", "edited": True
+    }  # fmt: skip
+    assert alices_job.text == "hello there, friend"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -285,6 +286,8 @@ def job_retry(*, job: Job) -> bool:
     return True
 
 
+_CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
+
 WORKER_LOST = (
     "The worker transcribing this file stopped unexpectedly, {attempts} time(s). "
     "Retry it; if it happens again, an administrator can check the workers."
@@ -408,3 +411,25 @@ def _orphan_files(*, older_than) -> list[str]:
         if path.is_file() and name not in known and modified < older_than:
             orphans.append(name)
     return sorted(orphans)
+
+
+def segment_edit(*, job: Job, index: int, text: str) -> dict:
+    """Correct one segment's text by hand. The machine's words stay beside it (`machine`), the
+    first time only, so the original survives any number of edits; the full text follows."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status != Status.DONE or not 0 <= index < len(job.segments):
+            raise ValueError("Only a finished transcript's existing segments can be edited.")
+        segment = job.segments[index]
+        segment.setdefault("machine", segment["text"])
+        segment["text"] = " ".join(text.split())
+        segment["edited"] = True
+        job.text = _joined([s["text"] for s in job.segments], cjk=bool(_CJK_TEXT.search(job.text)))
+        job.save(update_fields=["segments", "text"])
+    logger.info("job %s: segment %d edited", job.pk, index)
+    return segment
+
+
+def _joined(texts: list[str], *, cjk: bool) -> str:
+    # Chinese transcripts run on without spaces; others are words separated by spaces.
+    return ("" if cjk else " ").join(t for t in texts if t)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/audio/", views.job_audio, name="job_audio"),
     path("jobs/<uuid:job_id>/delete/", views.job_delete, name="job_delete"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
+    path("jobs/<uuid:job_id>/segments/<int:index>/", views.segment_edit, name="segment_edit"),
     path("jobs/<uuid:job_id>/retry/", views.job_retry, name="job_retry"),
     path("jobs/<uuid:job_id>/export/<str:fmt>/", views.job_export, name="job_export"),
     path("workers/", views.worker_list, name="workers"),

@@ -36,9 +36,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "audio_days": settings.RETAIN_AUDIO_DAYS,
         "transcript_days": settings.RETAIN_TRANSCRIPTS_DAYS,
     }
-    return render(
-        request, "transcription/dashboard.html", {"page": page, "form": form, "retention": retention}
-    )
+    context = {
+        "page": page,
+        "form": form,
+        "retention": retention,
+        "max_upload_bytes": settings.UPLOAD_MAX_BYTES,
+    }
+    return render(request, "transcription/dashboard.html", context)
 
 
 @login_required
@@ -106,6 +110,22 @@ def job_export(request: HttpRequest, job_id, fmt: str) -> HttpResponse:
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
     return response
+
+
+@login_required
+@require_POST
+def segment_edit(request: HttpRequest, job_id, index: int) -> HttpResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    text = request.POST.get("text", "")
+    if not text.strip():
+        return JsonResponse(
+            {"error": "A segment cannot be empty: delete words, not the whole line."}, status=400
+        )
+    try:
+        segment = services.segment_edit(job=job, index=index, text=text[:5000])
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"segment": segment})
 
 
 @login_required
