@@ -5,11 +5,16 @@ Counts live in the shared Redis cache, so every web process sees the same number
 from __future__ import annotations
 
 import hashlib
+import logging
+from contextlib import contextmanager
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 ADDRESS_FACTOR = 4
 
@@ -24,17 +29,31 @@ def blocked(request, username: str) -> bool:
     # An address may try several user names (an office behind one NAT): it gets more room.
     user_key, address_key = _keys(request, username)
     limit = settings.LOGIN_MAX_FAILURES
-    return (cache.get(user_key) or 0) >= limit or (cache.get(address_key) or 0) >= limit * ADDRESS_FACTOR
+    with _cache_down_is_tolerated():
+        return (cache.get(user_key) or 0) >= limit or (cache.get(address_key) or 0) >= limit * ADDRESS_FACTOR
+    return False
 
 
 def record_failure(request, username: str) -> None:
-    for key in _keys(request, username):
-        if cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS) is False:
-            cache.incr(key)
+    with _cache_down_is_tolerated():
+        for key in _keys(request, username):
+            if cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS) is False:
+                cache.incr(key)
 
 
 def record_success(request, username: str) -> None:
-    cache.delete(_keys(request, username)[0])
+    with _cache_down_is_tolerated():
+        cache.delete(_keys(request, username)[0])
+
+
+@contextmanager
+def _cache_down_is_tolerated():
+    """With Redis down, people can still log in (passwords are still checked); throttling resumes
+    when it is back. Locking everyone out would be worse."""
+    try:
+        yield
+    except RedisError:
+        logger.warning("login throttling skipped: the cache (Redis) is unavailable")
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

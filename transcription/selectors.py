@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from redis.exceptions import RedisError
 
 from transcription import profiles, queues, workers
 from transcription.models import EngineProfile, Job
@@ -152,3 +153,11 @@ def job_queue_positions(*, user, jobs) -> dict:
             )
             positions[job.id] = ahead.count() + 1
     return positions
+
+
+def queue_available(*, user) -> bool:
+    """Whether Redis answers (the queue and live updates need it): pages warn when it does not."""
+    try:
+        return bool(queues.get_queue(settings.ASR_QUEUE).connection.ping())
+    except RedisError:
+        return False

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from hotwords import selectors as hotword_selectors
 from hotwords.models import DEFAULT_WEIGHT, HotwordList
@@ -42,14 +43,18 @@ def _rq_id(job: Job) -> str:
 def _enqueue(job: Job) -> None:
     from transcription.jobs import transcribe  # jobs imports services: import late
 
-    queues.get_queue(job.options["queue"]).enqueue(
-        transcribe,
-        str(job.id),
-        job_id=_rq_id(job),
-        job_timeout=_job_timeout(job.duration),
-        result_ttl=0,
-        failure_ttl=7 * 24 * 3600,
-    )
+    try:
+        queues.get_queue(job.options["queue"]).enqueue(
+            transcribe,
+            str(job.id),
+            job_id=_rq_id(job),
+            job_timeout=_job_timeout(job.duration),
+            result_ttl=0,
+            failure_ttl=7 * 24 * 3600,
+        )
+    except RedisError:
+        # The job is safe in the database as queued; reconciliation enqueues it once Redis is back.
+        logger.warning("job %s saved but not queued: Redis is unavailable", job.id)
 
 
 def job_create(

@@ -41,6 +41,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "retention": retention,
         "max_upload_bytes": settings.UPLOAD_MAX_BYTES,
+        "queue_available": selectors.queue_available(user=request.user),
     }
     return render(request, "transcription/dashboard.html", context)
 
