@@ -16,8 +16,10 @@ Runs alternate (bare, portal, bare, portal, ...) `--repeats` times per length. T
 every run, the medians, the ratio portal/bare and the real-time factor (RTF, seconds of work per
 second of audio), and splits each portal run into upload, queue wait (201 response to claim),
 worker processing (`Job.processing_seconds`: decode + recognition + progress events) and
-notification (the rest), and counts the job.updated events the websocket received.
-Redis database 14 is flushed at the start and at the end.
+notification (the rest), and counts the job.updated events the websocket received and the
+times the server dropped the socket (it is reopened, as the browser does). The CPU seconds of
+the recognising process show whether the portal's worker does more work than the bare engine,
+or only waits longer on a busy machine. Redis database 14 is flushed at the start and the end.
 
 Run it by hand from the repository root (it is not a test):
 
@@ -52,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
+from websockets.exceptions import ConnectionClosedError  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 from transcription import audio  # noqa: E402
@@ -274,6 +277,11 @@ def portal(var_dir: Path) -> Iterator[Site]:
             timeout=180,
         )
         yield Site(base=base, password=password, var_dir=var_dir, worker=worker)
+    except Exception:
+        for log in (var_dir / "worker.log", var_dir / "daphne.log"):  # gone with the temp dir soon
+            if log.exists():
+                print(f"--- last lines of {log.name}:\n{log_tail(log)}", file=sys.stderr)
+        raise
     finally:
         for process in reversed(processes):
             stop(process)
@@ -296,6 +304,7 @@ class Client:
     def __init__(self, base: str) -> None:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
+        self.dropped = 0  # websockets the server closed on us (code 1011)
         self.opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar)
         )
@@ -328,33 +337,45 @@ class Client:
                 raise RuntimeError(f"upload answered {response.status}")
             return json.load(response)["jobs"][0]["id"]
 
+    def job_events(self, job_id: str) -> Iterator[tuple[str, dict | None]]:
+        """(event type, the job's state) as /ws/jobs/<id>/ reports them, and ("", None) after
+        each second without news. The first message (jobs.sync) comes from the database, so a
+        job that finished before the socket opened is seen too. A socket the server drops is
+        reopened, as portal.js does, and counted in `self.dropped`."""
+        url = self.base.replace("http://", "ws://") + f"/ws/jobs/{job_id}/"
+        headers = {"Cookie": f"sessionid={self.cookie('sessionid')}"}
+        while True:
+            try:
+                with connect(url, origin=self.base, additional_headers=headers, proxy=None) as ws:
+                    while True:
+                        try:
+                            event = json.loads(ws.recv(timeout=1))
+                        except TimeoutError:
+                            yield "", None
+                            continue
+                        states = event["jobs"] if event["type"] == "jobs.sync" else [event.get("job", {})]
+                        for state in states:
+                            if state.get("id") == job_id:
+                                yield event["type"], state
+            except ConnectionClosedError:
+                self.dropped += 1
+
     def wait_finished(
         self, job_id: str, site: Site, timeout: float, claim_timeout: float = 60
     ) -> tuple[str, int]:
-        """Listen on /ws/jobs/<id>/ until the job is done or failed; return that status and the
-        number of job.updated events received. The first message (jobs.sync) comes from the
-        database, so a job that finished before the socket opened is seen too."""
-        url = self.base.replace("http://", "ws://") + f"/ws/jobs/{job_id}/"
-        headers = {"Cookie": f"sessionid={self.cookie('sessionid')}"}
+        """Wait until the job is done or failed; return that status and the number of
+        job.updated events received."""
         opened, status, updates = time.monotonic(), "queued", 0
-        with connect(url, origin=self.base, additional_headers=headers, proxy=None) as ws:
-            while status not in ("done", "failed"):
-                limit = claim_timeout if status == "queued" else timeout
-                if time.monotonic() - opened > limit or site.worker.poll() is not None:
-                    hint = "Is the worker alive, and listening on the queue the job went to?"
-                    raise RuntimeError(
-                        f"job {job_id} still {status} after {limit:.0f} s. {hint} See worker.log."
-                    )
-                try:
-                    event = json.loads(ws.recv(timeout=1))
-                except TimeoutError:
-                    continue
-                states = event["jobs"] if event["type"] == "jobs.sync" else [event.get("job", {})]
-                for state in states:
-                    if state.get("id") == job_id:
-                        status = state["status"]
-                        updates += event["type"] == "job.updated"
-        return status, updates
+        for kind, state in self.job_events(job_id):
+            if state:
+                status, updates = state["status"], updates + (kind == "job.updated")
+            if status in ("done", "failed"):
+                return status, updates
+            limit = claim_timeout if status == "queued" else timeout
+            if time.monotonic() - opened > limit or site.worker.poll() is not None:
+                hint = "Is the worker alive, and listening on the queue the job went to? See worker.log."
+                raise RuntimeError(f"job {job_id} still {status} after {limit:.0f} s. {hint}")
+        raise AssertionError("unreachable: job_events never ends")
 
 
 def multipart(path: Path) -> tuple[bytes, str]:
@@ -378,6 +399,7 @@ class PortalRun:
     processing: float  # Job.processing_seconds
     notify: float  # the rest: finish write, event, websocket
     updates: int  # job.updated events the websocket received (claim, progress, done)
+    dropped: int  # times the server closed the websocket before the job finished
     cpu: Cpu  # main: the worker
     text: str
     engine: dict  # the EngineConfig the worker recorded on the job
@@ -403,6 +425,7 @@ def run_portal(client: Client, site: Site, path: Path, timeout: float) -> Portal
     started, wall_started = time.perf_counter(), time.time()
     job_id = client.upload(body, content_type)
     wall_uploaded = time.time()
+    dropped_before = client.dropped
     status, updates = client.wait_finished(job_id, site, timeout)
     seconds, wall_done = time.perf_counter() - started, time.time()
     cpu = meter.stop()
@@ -418,6 +441,7 @@ def run_portal(client: Client, site: Site, path: Path, timeout: float) -> Portal
         processing=processing,
         notify=wall_done - claimed - processing,
         updates=updates,
+        dropped=client.dropped - dropped_before,
         cpu=cpu,
         text=job["text"],
         engine=json.loads(job["options"])["engine"],
@@ -450,12 +474,13 @@ class Result:
 def print_runs(result: Result) -> None:
     print(f"\n{result.seconds} s of audio")
     print(f"{'run':>4} {'bare s':>8} {'portal s':>9} {'ratio':>6} | ", end="")
-    print(f"{'upload':>7} {'queue':>7} {'worker':>8} {'notify':>7} {'events':>6}")
+    print(f"{'upload':>7} {'queue':>7} {'worker':>8} {'notify':>7} {'events':>6} {'drops':>5}")
     pairs = list(enumerate(zip(result.bare, result.portal, strict=True), 1))
     for i, (bare, run) in pairs:
         print(
             f"{i:>4} {bare.seconds:>8.2f} {run.seconds:>9.2f} {run.seconds / bare.seconds:>6.3f} | "
-            f"{run.upload:>7.3f} {run.queue:>7.3f} {run.processing:>8.2f} {run.notify:>7.3f} {run.updates:>6}"
+            f"{run.upload:>7.3f} {run.queue:>7.3f} {run.processing:>8.2f} {run.notify:>7.3f} "
+            f"{run.updates:>6} {run.dropped:>5}"
         )
     print("CPU seconds: of the recognising process (bare: this one; portal: the worker), and, roughly,")
     print("of the rest of the machine meanwhile (our idle processes, Redis, other users, host steal)")
@@ -527,6 +552,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=int, nargs="+", default=[30, 600], help="audio lengths")
     parser.add_argument("--repeats", type=int, default=3, help="bare/portal pairs per length")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on Ctrl-C
     store = redis.Redis.from_url(REDIS_URL)
     store.flushdb()
@@ -549,4 +575,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # everything is stopped and cleaned up by now
+        sys.exit(130)

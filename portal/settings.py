@@ -107,7 +107,12 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "asgi")},
+        # No read timeout: channels-redis waits 5 s on Redis for each socket's next message, and
+        # redis-py 8 times reads out at 5 s by default, which closed idle sockets (code 1011).
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": env_str("CHANNELS_PREFIX", "asgi"),
+        },
     },
 }
 

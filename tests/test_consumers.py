@@ -122,3 +122,18 @@ def test_it_tells_the_owner_each_queued_jobs_place_in_the_queue(alice, bob, defa
     positions = async_to_sync(scenario)()
     assert positions == {str(first.id): 2, str(second.id): 3}  # bob's job is first, and not listed
     assert str(bobs.id) not in positions
+
+
+def test_it_keeps_an_idle_socket_open(alice):
+    """redis-py 8 read timeouts used to close sockets that had no event for 5 s."""
+    cookie = session_cookie(alice)
+
+    async def scenario():
+        ws = socket("/ws/jobs/", cookie)
+        connected, _ = await ws.connect()
+        assert connected
+        await ws.receive_json_from()  # the sync
+        assert await ws.receive_nothing(timeout=6.5)  # nothing, and above all no close
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
