@@ -99,7 +99,7 @@ def test_it_leaves_a_job_alone_while_its_worker_lives(settings, alice, default_p
     job = services.job_create(
         owner=alice, profile=default_profile, upload=SimpleUploadedFile("long.wav", long_recording(60))
     )
-    worker = start_worker(settings)
+    worker = start_worker(settings, ASR_WORKER_TTL="10")  # alive for sure, even on a loaded machine
     try:
         wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.RUNNING)
         time.sleep(2.5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -438,3 +439,55 @@ def segment_edit(*, job: Job, index: int, text: str) -> dict:
 def _joined(texts: list[str], *, cjk: bool) -> str:
     # Chinese transcripts run on without spaces; others are words separated by spaces.
     return ("" if cjk else " ").join(t for t in texts if t)
+
+
+BULK_DELETE_CHUNK = 500
+
+
+def jobs_delete(*, user, job_ids: Sequence[str]) -> int:
+    """Delete those of `job_ids` that are the user's own, rows and audio together (files once
+    the rows are committed). Malformed or foreign ids are ignored. Returns how many went."""
+    return _delete_jobs(Job.objects.filter(owner=user, id__in=_job_uuids(job_ids)))
+
+
+def jobs_clear_older_than(*, user, days: int) -> int:
+    """Delete the user's finished (done or failed) jobs queued more than `days` days ago, rows and
+    audio together. Jobs still queued or running are never touched. Returns how many went."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    cutoff = timezone.now() - timedelta(days=days)
+    old = Job.objects.filter(owner=user, status__in=[Status.DONE, Status.FAILED], queued_at__lt=cutoff)
+    return _delete_jobs(old)
+
+
+BULK_MAX_IDS = 1000
+
+
+def _job_uuids(values: Sequence[str]) -> list[uuid.UUID]:
+    ids = []
+    for value in list(values)[:BULK_MAX_IDS]:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue  # a malformed id is simply not theirs
+    return ids
+
+
+def _delete_jobs(jobs) -> int:
+    deleted = 0
+    with transaction.atomic():
+        while batch := list(jobs.values_list("pk", "audio")[:BULK_DELETE_CHUNK]):
+            Job.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
+            names = [name for _, name in batch if name]
+            transaction.on_commit(lambda names=names: _delete_files(names))
+            deleted += len(batch)
+    logger.info("%s job(s) deleted in bulk", deleted)
+    return deleted
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name, exc_info=True)

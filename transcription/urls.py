@@ -15,3 +15,17 @@ urlpatterns = [
     path("workers/", views.worker_list, name="workers"),
     path("workers/<str:name>/unload/", views.worker_unload, name="worker_unload"),
 ]
+
+from transcription import history  # noqa: E402 - the history pages, appended
+
+urlpatterns += [
+    path("history/", history.history, name="history"),
+    path("history/delete/", history.history_delete, name="history_delete"),
+    path("history/download/", history.history_download, name="history_download"),
+    path("history/clear/", history.history_clear, name="history_clear"),
+    path(
+        "history/batch/<path:name>/export/<str:fmt>/",
+        history.history_batch_export,
+        name="history_batch_export",
+    ),
+]
