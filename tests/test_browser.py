@@ -6,6 +6,7 @@ worker command), so the page must update from websocket events alone.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -104,6 +105,20 @@ def browser(monkeypatch):
         browser.close()
 
 
+def outside_playwright(func) -> None:
+    """Call `func` (the worker, or a publish) so that its events reach the browser. Playwright's
+    sync API keeps its event loop marked as running in this thread, and async_to_sync (how the
+    worker publishes) refuses to run under it: the events would be lost, and the page would only
+    learn the news from its next jobs.sync. The loop is idle meanwhile; hide it for that time.
+    (A thread of its own would not do: the worker's signal handlers need the main thread.)"""
+    loop = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        func()
+    finally:
+        asyncio.events._set_running_loop(loop)
+
+
 def log_in(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
@@ -126,7 +141,7 @@ def test_it_uploads_three_files_and_shows_them_finish_live(portal_url, browser, 
     expect(page.locator('#jobs [data-field="status"]', has_text="Queued")).to_have_count(3)
     page.evaluate("window.notReloaded = true")
 
-    run_worker()
+    outside_playwright(run_worker)
 
     expect(page.locator('#jobs [data-field="status"]', has_text="Done")).to_have_count(3, timeout=30_000)
     assert page.evaluate("window.notReloaded") is True  # the update came over the websocket
