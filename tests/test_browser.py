@@ -175,3 +175,38 @@ def test_it_uploads_three_files_and_shows_them_finish_live(portal_url, browser, 
     log_in(other, portal_url, "bob", "bob-pass")
     expect(other.locator("#jobs tr[data-job]")).to_have_count(0)
     assert other.goto(f"{portal_url}/jobs/{job.id}/").status == 404
+
+
+def test_it_finds_a_word_in_history_and_downloads_subtitles(
+    portal_url, browser, alice, bob, default_profile, django_capture_on_commit_callbacks, tmp_path
+):
+    import srt
+    from playwright.sync_api import expect
+
+    from tests.conftest import upload_of
+    from transcription import services
+
+    clip = next(p for p in english_clips() if p.endswith("0870.wav"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_create(owner=alice, profile=default_profile, upload=upload_of(Path(clip)))
+        services.job_create(owner=bob, profile=default_profile, upload=upload_of(Path(clip), "bobs.wav"))
+    outside_playwright(run_worker)
+
+    page = browser.new_page()
+    log_in(page, portal_url, "alice", "alice-pass")
+    page.goto(f"{portal_url}/history/")
+    page.fill("input[name=q]", "Dashwood")
+    page.keyboard.press("Enter")
+    results = page.locator("table.history tbody tr")
+    expect(results).to_have_count(1)  # alice's job, never bob's
+    expect(results.first).to_contain_text("Dashwood")
+
+    results.first.locator("a").first.click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="SubRip subtitles").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name.endswith(".srt")
+    cues = list(srt.parse(path.read_text()))
+    assert cues and "Dashwood" in " ".join(c.content for c in cues)
+    assert all(a.end <= b.start for a, b in zip(cues, cues[1:], strict=False))
