@@ -28,7 +28,7 @@ def media_root(tmp_path, settings):
 
 
 @pytest.fixture
-def default_profile(django_db_blocker):
+def default_profile():
     """The shipped profiles, as a fresh installation has them; returns the default one
     (Whisper tiny.en). Transactional tests flush the data migration's rows, so recreate them."""
     from transcription.models import EngineProfile
