@@ -8,7 +8,6 @@ import http.cookiejar
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import AUDIO
-from tests.test_browser import database_url, free_port
+from tests.test_browser import database_url, free_port, wait_for_port
 from transcription.models import Job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,17 +47,6 @@ class PrivateRedis:
     def stop(self) -> None:
         self.process.kill()
         self.process.wait(timeout=10)
-
-
-def wait_for_port(port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
 
 
 def environment(redis_port: int) -> dict:

@@ -497,7 +497,7 @@ def history_profile_choices(*, user) -> list[EngineProfile]:
 
 def job_export_selected(*, user, job_ids: Sequence[str]) -> QuerySet[Job]:
     """The user's done jobs among `job_ids` (malformed ids ignored), oldest first."""
-    ids = _uuids(job_ids)
+    ids = parse_job_ids(job_ids)
     return Job.objects.filter(owner=user, status=Job.Status.DONE, id__in=ids).order_by("queued_at", "id")
 
 
@@ -509,10 +509,10 @@ def job_export_batch(*, user, batch: str) -> QuerySet[Job]:
 
 def jobs_older_than_count(*, user, days: int) -> int:
     """How many of the user's finished jobs were queued more than `days` days ago."""
-    return _finished_older_than(user=user, days=days).count()
+    return finished_older_than(user=user, days=days).count()
 
 
-def _finished_older_than(*, user, days: int) -> QuerySet[Job]:
+def finished_older_than(*, user, days: int) -> QuerySet[Job]:
     cutoff = timezone.now() - timedelta(days=days)
     finished = [Job.Status.DONE, Job.Status.FAILED]
     return Job.objects.filter(owner=user, status__in=finished, queued_at__lt=cutoff)
@@ -521,11 +521,11 @@ def _finished_older_than(*, user, days: int) -> QuerySet[Job]:
 HISTORY_MAX_SELECTED = 1000
 
 
-def _uuids(values: Sequence[str]) -> list[uuid.UUID]:
+def parse_job_ids(values: Sequence[str]) -> list[uuid.UUID]:
     ids = []
     for value in list(values)[:HISTORY_MAX_SELECTED]:
         try:
             ids.append(uuid.UUID(str(value)))
         except ValueError:
-            continue
+            continue  # a malformed id is simply not theirs
     return ids

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from redis.exceptions import RedisError
 
 from hotwords import selectors as hotword_selectors
 from hotwords.models import DEFAULT_WEIGHT, HotwordList
-from transcription import audio, profiles, progress, queues, workers
+from transcription import audio, profiles, progress, queues, selectors, workers
 from transcription.models import EngineProfile, Job
 from transcription.postprocess import Result
 
@@ -447,7 +446,7 @@ BULK_DELETE_CHUNK = 500
 def jobs_delete(*, user, job_ids: Sequence[str]) -> int:
     """Delete those of `job_ids` that are the user's own, rows and audio together (files once
     the rows are committed). Malformed or foreign ids are ignored. Returns how many went."""
-    return _delete_jobs(Job.objects.filter(owner=user, id__in=_job_uuids(job_ids)))
+    return _delete_jobs(Job.objects.filter(owner=user, id__in=selectors.parse_job_ids(job_ids)))
 
 
 def jobs_clear_older_than(*, user, days: int) -> int:
@@ -455,22 +454,7 @@ def jobs_clear_older_than(*, user, days: int) -> int:
     audio together. Jobs still queued or running are never touched. Returns how many went."""
     if days < 0:
         raise ValueError("days must not be negative")
-    cutoff = timezone.now() - timedelta(days=days)
-    old = Job.objects.filter(owner=user, status__in=[Status.DONE, Status.FAILED], queued_at__lt=cutoff)
-    return _delete_jobs(old)
-
-
-BULK_MAX_IDS = 1000
-
-
-def _job_uuids(values: Sequence[str]) -> list[uuid.UUID]:
-    ids = []
-    for value in list(values)[:BULK_MAX_IDS]:
-        try:
-            ids.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue  # a malformed id is simply not theirs
-    return ids
+    return _delete_jobs(selectors.finished_older_than(user=user, days=days))
 
 
 def _delete_jobs(jobs) -> int:
