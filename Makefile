@@ -30,6 +30,8 @@ run: migrate
 test: venv
 	@command -v chromium >/dev/null || scripts/ensure-debian-package.sh chromium \
 	  || echo "Without chromium the browser tests are skipped." >&2
+	@# tests/test_i18n.py runs makemessages (xgettext, msgmerge): Debian's gettext.
+	@command -v xgettext >/dev/null || scripts/ensure-debian-package.sh gettext
 	@started="$$(scripts/ensure-redis.sh)"; \
 	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	[ "$$started" = started ] && scripts/stop-redis.sh; \

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from api import selectors, services
@@ -45,7 +46,11 @@ def token_create(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = selectors.token_get(user=request.user, token_id=token_id)
     if services.token_revoke(token=token):
-        messages.success(request, f"Revoked “{token.name}” ({token.prefix}): it no longer works.")
+        messages.success(
+            request,
+            _("Revoked “%(name)s” (%(prefix)s): it no longer works.")
+            % {"name": token.name, "prefix": token.prefix},
+        )
     return redirect("token_list")
 
 

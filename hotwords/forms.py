@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from hotwords import selectors
 from hotwords.models import DEFAULT_WEIGHT, MAX_ENTRIES, MAX_WEIGHT, MIN_WEIGHT, HotwordList
 from hotwords.services import parse_entries
 
-PHRASES_HELP = (
-    f"One phrase per line, optionally followed by a weight from {MIN_WEIGHT} to {MAX_WEIGHT} "
-    f"(default {DEFAULT_WEIGHT}), e.g. “星火计划 30” or “ill disposed”. A phrase that ends in a number "
-    f"needs its weight written out (“Windows 11 20”). At most {MAX_ENTRIES} phrases."
-)
+
+def _phrases_help() -> str:
+    return gettext(
+        "One phrase per line, optionally followed by a weight from %(min)d to %(max)d "
+        "(default %(default)d), e.g. “星火计划 30” or “ill disposed”. A phrase that ends in a number "
+        "needs its weight written out (“Windows 11 20”). At most %(most)d phrases."
+    ) % {"min": MIN_WEIGHT, "max": MAX_WEIGHT, "default": DEFAULT_WEIGHT, "most": MAX_ENTRIES}
+
+
+# Lazy: the help text is built in the language of the page that shows it.
+PHRASES_HELP = lazy(_phrases_help, str)()
 # Far above MAX_ENTRIES full-length lines: the cap only keeps a pasted novel out of memory.
 MAX_PHRASES_CHARS = 200_000
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -21,7 +30,7 @@ MAX_IMPORT_BYTES = 1024 * 1024
 
 def phrases_field() -> forms.CharField:
     return forms.CharField(
-        label="Phrases",
+        label=_("Phrases"),
         required=False,  # an empty list is allowed: it can be filled later
         strip=False,  # line numbers in messages must match what the user typed
         max_length=MAX_PHRASES_CHARS,
@@ -40,6 +49,7 @@ class HotwordListForm(forms.ModelForm):
         model = HotwordList
         fields = ["name", "description", "active"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"name": _("Name"), "description": _("Description"), "active": _("Active")}
 
     def __init__(self, *args, user, instance: HotwordList | None = None, **kwargs) -> None:
         super().__init__(*args, instance=instance or HotwordList(owner=user), **kwargs)
@@ -53,7 +63,7 @@ class HotwordListForm(forms.ModelForm):
             user=self.user, owner=self.user, name=name, exclude_id=self.instance.pk
         )
         if taken:
-            raise ValidationError(f"You already have a list called “{name}”.")
+            raise ValidationError(gettext("You already have a list called “%(name)s”.") % {"name": name})
         return name
 
     def clean_phrases(self) -> str:
@@ -80,9 +90,9 @@ class HotwordListAdminForm(forms.ModelForm):
 
     phrases = phrases_field()
     import_file = forms.FileField(
-        label="Or import a file",
+        label=_("Or import a file"),
         required=False,
-        help_text="A UTF-8 .txt file in the same format (an export, say); it replaces the Phrases box.",
+        help_text=_("A UTF-8 .txt file in the same format (an export, say); it replaces the Phrases box."),
     )
 
     class Meta:
@@ -99,11 +109,13 @@ class HotwordListAdminForm(forms.ModelForm):
         if not upload:
             return None
         if upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError(f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB.")
+            raise ValidationError(
+                gettext("The file is larger than %(kb)d KB.") % {"kb": MAX_IMPORT_BYTES // 1024}
+            )
         try:
             return upload.read().decode("utf-8-sig")  # -sig: Windows editors start with a BOM
         except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text.") from None
+            raise ValidationError(gettext("The file is not UTF-8 text.")) from None
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -114,7 +126,9 @@ class HotwordListAdminForm(forms.ModelForm):
             field = "import_file" if imported is not None else "phrases"
             self._check_phrases(cleaned["phrases"], field=field)
         if cleaned.get("apply_by_default") and cleaned.get("owner"):
-            self.add_error("apply_by_default", "Only shared lists (no owner) can be applied to every upload.")
+            self.add_error(
+                "apply_by_default", gettext("Only shared lists (no owner) can be applied to every upload.")
+            )
         self._check_name(cleaned)
         return cleaned
 
@@ -135,6 +149,11 @@ class HotwordListAdminForm(forms.ModelForm):
         if not taken:
             return
         if owner is None:
-            self.add_error("name", f"There is already a shared list called “{name}”.")
+            self.add_error(
+                "name", gettext("There is already a shared list called “%(name)s”.") % {"name": name}
+            )
         else:
-            self.add_error("name", f"{owner} already has a list called “{name}”.")
+            self.add_error(
+                "name",
+                gettext("%(owner)s already has a list called “%(name)s”.") % {"owner": owner, "name": name},
+            )

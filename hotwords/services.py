@@ -7,6 +7,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from hotwords.models import (
     DEFAULT_WEIGHT,
@@ -36,13 +37,14 @@ def parse_entries(text: str) -> list[tuple[str, int]]:
         phrase, weight = _split_weight(line)
         problem = _check(phrase, weight, seen.get(phrase.lower()))
         if problem:
-            problems.append(f"Line {number}: {problem}")
+            problems.append(_("Line %(number)d: %(problem)s") % {"number": number, "problem": problem})
             continue
         seen[phrase.lower()] = number
         entries.append((phrase, weight))
     if len(entries) > MAX_ENTRIES:
         problems.append(
-            f"{len(entries)} phrases: a list holds at most {MAX_ENTRIES}. Split it into several lists."
+            _("%(count)d phrases: a list holds at most %(most)d. Split it into several lists.")
+            % {"count": len(entries), "most": MAX_ENTRIES}
         )
     if problems:
         raise ValidationError(problems)
@@ -60,13 +62,21 @@ def _split_weight(line: str) -> tuple[str, int]:
 
 def _check(phrase: str, weight: int, first_seen_on: int | None) -> str:
     if not phrase:
-        return "a weight with no phrase."
+        return _("a weight with no phrase.")
     if len(phrase) > MAX_PHRASE_LENGTH:
-        return f"'{phrase[:20]}…' is longer than {MAX_PHRASE_LENGTH} characters."
+        return _("'%(phrase)s…' is longer than %(most)d characters.") % {
+            "phrase": phrase[:20],
+            "most": MAX_PHRASE_LENGTH,
+        }
     if not MIN_WEIGHT <= weight <= MAX_WEIGHT:
-        return f"weight {weight} for '{phrase}' is outside {MIN_WEIGHT}–{MAX_WEIGHT}."
+        return _("weight %(weight)d for '%(phrase)s' is outside %(min)d–%(max)d.") % {
+            "weight": weight,
+            "phrase": phrase,
+            "min": MIN_WEIGHT,
+            "max": MAX_WEIGHT,
+        }
     if first_seen_on is not None:
-        return f"'{phrase}' is already on line {first_seen_on}."
+        return _("'%(phrase)s' is already on line %(line)d.") % {"phrase": phrase, "line": first_seen_on}
     return ""
 
 
@@ -95,4 +105,6 @@ def hotword_list_save_unique(*, hotword_list: HotwordList, entries_text: str) ->
     try:
         return hotword_list_save(hotword_list=hotword_list, entries_text=entries_text)
     except IntegrityError:
-        raise ValidationError({"name": f"There is already a list called “{hotword_list.name}”."}) from None
+        raise ValidationError(
+            {"name": _("There is already a list called “%(name)s”.") % {"name": hotword_list.name}}
+        ) from None

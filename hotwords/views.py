@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hotwords import selectors, services
@@ -71,7 +72,7 @@ def _save_or_show(request: HttpRequest, form: HotwordListForm) -> HttpResponse:
         except ValidationError as error:
             form.add_save_errors(error)
         else:
-            messages.success(request, f"Saved “{saved.name}”.")
+            messages.success(request, _("Saved “%(name)s”.") % {"name": saved.name})
             return redirect("hotword_list")
     return render(request, "hotwords/form.html", {"form": form})
 
@@ -81,7 +82,7 @@ def _save_or_show(request: HttpRequest, form: HotwordListForm) -> HttpResponse:
 def hotword_list_delete(request: HttpRequest, list_id: int) -> HttpResponse:
     hotword_list = selectors.hotword_list_get_own(user=request.user, list_id=list_id)
     services.hotword_list_delete(hotword_list=hotword_list)
-    messages.success(request, f"Deleted “{hotword_list.name}”.")
+    messages.success(request, _("Deleted “%(name)s”.") % {"name": hotword_list.name})
     return redirect("hotword_list")
 
 

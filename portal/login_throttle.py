@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,14 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         if blocked(self.request, username):
             minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
             raise forms.ValidationError(
-                f"Too many failed log-in attempts. Try again in {minutes} minutes, or ask an administrator.",
+                ngettext(
+                    "Too many failed log-in attempts. Try again in %(minutes)d minute, "
+                    "or ask an administrator.",
+                    "Too many failed log-in attempts. Try again in %(minutes)d minutes, "
+                    "or ask an administrator.",
+                    minutes,
+                )
+                % {"minutes": minutes},
                 code="throttled",
             )
         try:

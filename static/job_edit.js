@@ -1,5 +1,5 @@
 /* Inline correction of a transcript's segments on the job page. The server keeps the machine's
-   original words beside every edit (services.segment_edit). */
+   original words beside every edit (services.segment_edit). Words: Django's catalog (/jsi18n/). */
 "use strict";
 
 function csrfToken() {
@@ -16,11 +16,11 @@ function startEditing(item) {
   editor.rows = 2;
   const save = document.createElement("button");
   save.type = "button";
-  save.textContent = "Save";
+  save.textContent = gettext("Save");
   const cancel = document.createElement("button");
   cancel.type = "button";
   cancel.className = "link";
-  cancel.textContent = "Cancel";
+  cancel.textContent = gettext("Cancel");
   const error = document.createElement("span");
   error.className = "error small";
   span.hidden = button.hidden = true;
@@ -34,7 +34,7 @@ function startEditing(item) {
       method: "POST", body, headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
     });
     const data = await response.json();
-    if (!response.ok) { error.textContent = data.error || `Not saved (${response.status}).`; return; }
+    if (!response.ok) { error.textContent = data.error || interpolate(gettext("Not saved (%s)."), [response.status]); return; }
     span.textContent = span.dataset.text = data.segment.text;
     const machine = item.querySelector(".machine");
     machine.querySelector("q").textContent = data.segment.machine;

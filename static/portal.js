@@ -1,8 +1,10 @@
 /* FunASR Portal: live job updates over the websocket contract in transcription/progress.py, the
-   dashboard's uploads (one request per file, three at a time) and microphone recordings. */
+   dashboard's uploads (one request per file, three at a time) and microphone recordings.
+   Its words come from Django's JavaScript catalog (/jsi18n/, loaded first by base.html):
+   gettext(), ngettext() and interpolate() give them in the page's language. */
 "use strict";
 
-const STATUS_LABELS = { queued: "Queued", running: "Running", done: "Done", failed: "Failed" };
+const STATUS_LABELS = { queued: gettext("Queued"), running: gettext("Running"), done: gettext("Done"), failed: gettext("Failed") };
 const MAX_PARALLEL_UPLOADS = 3;
 
 /* ---------------------------------------------------------------- websocket */
@@ -56,25 +58,26 @@ function connect(path, onEvent) {
 /* ---------------------------------------------------------------- formatting */
 
 function formatDuration(seconds) {
-  return seconds === null || seconds === undefined ? "" : `${seconds.toFixed(1)} s`;
+  return seconds === null || seconds === undefined ? "" : interpolate(gettext("%s s"), [seconds.toFixed(1)]);
 }
 
 /* As Django's filesizeformat, so the browser's words match the server's. */
 function formatSize(bytes) {
   const units = [["GB", 1024 ** 3], ["MB", 1024 ** 2], ["KB", 1024]];
   for (const [unit, size] of units) if (bytes >= size) return `${(bytes / size).toFixed(1)} ${unit}`;
-  return `${bytes} byte${bytes === 1 ? "" : "s"}`;
+  return interpolate(ngettext("%s byte", "%s bytes", bytes), [bytes]);
 }
 
 function formatLeft(seconds) {
-  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`;
-  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min left`;
-  return `about ${(seconds / 3600).toFixed(1)} h left`;
+  if (seconds < 60) return interpolate(gettext("about %s s left"), [Math.max(1, Math.round(seconds))]);
+  if (seconds < 3600) return interpolate(gettext("about %s min left"), [Math.round(seconds / 60)]);
+  return interpolate(gettext("about %s h left"), [(seconds / 3600).toFixed(1)]);
 }
 
 function formatClock(seconds) {
   const s = Math.floor(seconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  const clock = `${Math.floor(s / 60) % 60}:${String(s % 60).padStart(2, "0")}`;
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${clock.padStart(5, "0")}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 function pad(n) { return String(n).padStart(2, "0"); }
@@ -127,12 +130,13 @@ function jobRow(job) {
       <span class="error small" data-field="error"></span></td>
     <td class="progress-cell"><progress max="1" value="0" data-field="progress"></progress>
       <span class="progress-meta"><span data-field="progress-text"></span> <span data-field="eta"></span></span></td>
-    <td data-field="duration"></td><td>just now</td><td class="row-actions"></td>`;
+    <td data-field="duration"></td><td class="just-now"></td><td class="row-actions"></td>`;
+  row.querySelector(".just-now").textContent = gettext("just now");
   const link = row.querySelector("a");
-  row.querySelector("progress").setAttribute("aria-label", `Progress of ${job.name}`);
+  row.querySelector("progress").setAttribute("aria-label", interpolate(gettext("Progress of %s"), [job.name]));
   link.href = job.url;
   link.textContent = job.name;
-  row.lastElementChild.append(actionForm("cancel", "Cancel", job), " ", actionForm("retry", "Retry", job));
+  row.lastElementChild.append(actionForm("cancel", gettext("Cancel"), job), " ", actionForm("retry", gettext("Retry"), job));
   return row;
 }
 
@@ -261,10 +265,11 @@ class Board {
     fill(row, job);
     row.dataset.status = job.status;
     const position = row.querySelector('[data-field="position"]');
-    position.textContent = job.status === "queued" && job.position ? `#${job.position} in queue` : "";
+    position.textContent = job.status === "queued" && job.position ? interpolate(gettext("#%s in queue"), [job.position]) : "";
     const text = row.querySelector('[data-field="progress-text"]');
     if (job.status === "running") {
-      text.textContent = job.duration ? `${Math.floor(job.progress * job.duration)} of ${Math.round(job.duration)} s`
+      text.textContent = job.duration
+        ? interpolate(gettext("%(done)s of %(total)s s"), { done: Math.floor(job.progress * job.duration), total: Math.round(job.duration) }, true)
         : `${Math.floor(job.progress * 100)}%`;
     } else text.textContent = "";
     this.renderEta(entry);
@@ -343,7 +348,8 @@ class Board {
     if (!order.length && !empty) {
       const row = document.createElement("tr");
       row.className = "empty";
-      row.innerHTML = '<td colspan="6">Nothing yet: upload a recording above.</td>';
+      row.innerHTML = '<td colspan="6"></td>';
+      row.firstElementChild.textContent = gettext("Nothing yet: upload a recording above.");
       this.tbody.appendChild(row);
     }
   }
@@ -354,14 +360,15 @@ class Board {
     header = document.createElement("tr");
     header.className = "batch-header";
     header.dataset.batchHeader = batch;
-    header.innerHTML = `<th scope="row"><span class="batch-label">Batch</span> <span class="batch-name"></span>
+    header.innerHTML = `<th scope="row"><span class="batch-label"></span> <span class="batch-name"></span>
         <span class="hint small" data-batch-field="count"></span></th>
       <td data-batch-field="summary"></td>
       <td class="progress-cell"><progress max="1" value="0" data-batch-field="progress"></progress>
         <span class="progress-meta" data-batch-field="percent"></span></td>
       <td data-batch-field="duration"></td><td colspan="2"></td>`;
+    header.querySelector(".batch-label").textContent = gettext("Batch");
     header.querySelector(".batch-name").textContent = batch;
-    header.querySelector("progress").setAttribute("aria-label", `Progress of batch ${batch}`);
+    header.querySelector("progress").setAttribute("aria-label", interpolate(gettext("Progress of batch %s"), [batch]));
     this.groups.set(batch, header);
     return header;
   }
@@ -381,9 +388,10 @@ class Board {
       seconds += job.duration || 0;
     }
     const mean = total ? sum / total : 0;
-    header.querySelector('[data-batch-field="count"]').textContent = `${total} file${total === 1 ? "" : "s"}`;
+    header.querySelector('[data-batch-field="count"]').textContent = interpolate(ngettext("%s file", "%s files", total), [total]);
+    const summary = interpolate(gettext("%(done)s/%(total)s done"), { done, total }, true);
     header.querySelector('[data-batch-field="summary"]').textContent =
-      `${done}/${total} done${failed ? ` · ${failed} failed` : ""}`;
+      failed ? `${summary} · ${interpolate(gettext("%s failed"), [failed])}` : summary;
     header.querySelector('[data-batch-field="progress"]').value = mean;
     header.querySelector('[data-batch-field="percent"]').textContent = `${Math.floor(mean * 100)}%`;
     header.querySelector('[data-batch-field="duration"]').textContent = seconds ? formatDuration(seconds) : "";
@@ -424,8 +432,9 @@ class Uploader {
     for (const file of files) {
       const item = this.item(file);
       if (maxBytes && file.size > maxBytes) {
-        this.set(item, "refused", `${file.name} is ${formatSize(file.size)}; the limit is ${formatSize(maxBytes)}.`);
-      } else this.set(item, "ready", "Ready to upload");
+        this.set(item, "refused", interpolate(gettext("%(name)s is %(size)s; the limit is %(limit)s."),
+          { name: file.name, size: formatSize(file.size), limit: formatSize(maxBytes) }, true));
+      } else this.set(item, "ready", gettext("Ready to upload"));
     }
     this.update();
   }
@@ -435,7 +444,7 @@ class Uploader {
     const ready = this.items.filter((item) => item.state === "ready");
     if (!ready.length) return false;
     const options = this.options();
-    ready.forEach((item) => { item.options = options; this.set(item, "waiting", "Waiting"); this.waiting.push(item); });
+    ready.forEach((item) => { item.options = options; this.set(item, "waiting", gettext("Waiting")); this.waiting.push(item); });
     this.pump();
     this.update();
     return true;
@@ -445,7 +454,7 @@ class Uploader {
   send(file) {
     const item = this.item(file);
     item.options = this.options();
-    this.set(item, "waiting", "Waiting");
+    this.set(item, "waiting", gettext("Waiting"));
     this.waiting.push(item);
     this.pump();
     this.update();
@@ -461,14 +470,16 @@ class Uploader {
     li.innerHTML = `<span class="upload-name"></span> <span class="hint small upload-size"></span>
       <progress max="1" value="0"></progress> <span class="upload-percent small">0%</span>
       <span class="upload-status small"></span>
-      <button type="button" class="link remove">Remove</button> <button type="button" class="link again">Try again</button>`;
+      <button type="button" class="link remove"></button> <button type="button" class="link again"></button>`;
+    li.querySelector(".remove").textContent = gettext("Remove");
+    li.querySelector(".again").textContent = gettext("Try again");
     li.querySelector(".upload-name").textContent = file.name;
     li.querySelector(".upload-size").textContent = formatSize(file.size);
-    li.querySelector("progress").setAttribute("aria-label", `Upload of ${file.name}`);
+    li.querySelector("progress").setAttribute("aria-label", interpolate(gettext("Upload of %s"), [file.name]));
     const item = { file, li, state: "", options: null, request: null };
     li.querySelector(".remove").addEventListener("click", () => this.remove(item));
     li.querySelector(".again").addEventListener("click", () => {
-      this.set(item, "waiting", "Waiting");
+      this.set(item, "waiting", gettext("Waiting"));
       this.waiting.push(item);
       this.pump();
       this.update();
@@ -516,7 +527,7 @@ class Uploader {
     request.upload.onprogress = (e) => {
       if (e.lengthComputable) this.progress(item, Math.min(e.loaded / e.total, 0.999));
     };
-    request.upload.onload = () => { if (item.state === "uploading") this.set(item, "uploading", "Saving…"); };
+    request.upload.onload = () => { if (item.state === "uploading") this.set(item, "uploading", gettext("Saving…")); };
     const finished = (state, message, progress) => {
       this.active -= 1;
       item.request = null;
@@ -529,7 +540,8 @@ class Uploader {
       let body = null;
       try { body = JSON.parse(request.responseText); } catch (e) { body = null; }
       if (request.status === 201 && body && body.jobs) {
-        finished("done", body.jobs.length === 1 ? "Uploaded: queued for transcription" : `Uploaded: ${body.jobs.length} jobs queued`, 1);
+        finished("done", body.jobs.length === 1 ? gettext("Uploaded: queued for transcription")
+          : interpolate(gettext("Uploaded: %s jobs queued"), [body.jobs.length]), 1);
         if (body.jobs.length === 1) { // the name becomes a link to its job
           const name = item.li.querySelector(".upload-name");
           const link = document.createElement("a");
@@ -541,21 +553,21 @@ class Uploader {
       } else if (request.status === 400 && body && body.errors) {
         finished("refused", body.errors.join(" "));
       } else if (request.status === 413) {
-        finished("refused", `${item.file.name} is larger than the server accepts.`);
+        finished("refused", interpolate(gettext("%s is larger than the server accepts."), [item.file.name]));
       } else if (request.status === 403) {
-        finished("failed", "The server refused the upload: reload the page (and log in again), then try again.");
+        finished("failed", gettext("The server refused the upload: reload the page (and log in again), then try again."));
       } else if (request.status >= 200 && request.status < 300) {
-        finished("failed", "You have been logged out: reload the page and log in again.");
+        finished("failed", gettext("You have been logged out: reload the page and log in again."));
       } else {
-        finished("failed", `The upload failed (HTTP ${request.status}).`);
+        finished("failed", interpolate(gettext("The upload failed (HTTP %s)."), [request.status]));
       }
     };
-    request.onerror = () => finished("failed", "The connection was lost during the upload.");
-    request.onabort = () => finished("failed", "The upload was stopped.");
+    request.onerror = () => finished("failed", gettext("The connection was lost during the upload."));
+    request.onabort = () => finished("failed", gettext("The upload was stopped."));
     const body = new FormData();
     item.options.forEach(([name, value]) => body.append(name, value));
     body.append("files", item.file, item.file.name);
-    this.set(item, "uploading", "Uploading", 0);
+    this.set(item, "uploading", gettext("Uploading"), 0);
     request.send(body);
   }
 
@@ -564,13 +576,13 @@ class Uploader {
     const parts = [];
     const ready = count("ready"), waiting = count("waiting"), uploading = count("uploading");
     const done = count("done"), refused = count("refused"), failed = count("failed");
-    if (ready) parts.push(`${ready} ready to upload`);
-    if (uploading) parts.push(`${uploading} uploading`);
-    if (waiting) parts.push(`${waiting} waiting`);
-    if (done) parts.push(`${done} uploaded`);
-    if (refused) parts.push(`${refused} refused`);
-    if (failed) parts.push(`${failed} failed`);
-    const text = parts.length ? `${parts.join(", ")}.` : "";
+    if (ready) parts.push(interpolate(gettext("%s ready to upload"), [ready]));
+    if (uploading) parts.push(interpolate(gettext("%s uploading"), [uploading]));
+    if (waiting) parts.push(interpolate(gettext("%s waiting"), [waiting]));
+    if (done) parts.push(interpolate(gettext("%s uploaded"), [done]));
+    if (refused) parts.push(interpolate(gettext("%s refused"), [refused]));
+    if (failed) parts.push(interpolate(gettext("%s failed"), [failed]));
+    const text = parts.length ? interpolate(gettext("%s."), [parts.join(gettext(", "))]) : "";
     if (this.summary.textContent !== text) this.summary.textContent = text;
     this.clear.hidden = !(done || refused);
     this.list.hidden = !this.items.length;
@@ -655,22 +667,14 @@ function dropZone(form, uploader) {
 
 /* ---------------------------------------------------------------- microphone */
 
+/* One string each (not concatenated pieces): xgettext only reads a literal as a whole. */
 const MIC_HELP = {
-  denied: "The browser is not allowed to use your microphone. To allow it, click the icon at the left of the " +
-    "address bar (a padlock or sliders), open Site settings, set Microphone to Allow, then reload this page and " +
-    "press Record again. In Safari: Safari › Settings for This Website › Microphone › Allow. " +
-    "Browsers only offer the microphone to pages served over HTTPS or from localhost.",
-  insecure: "This browser does not offer the microphone to this page, because it is not served over HTTPS. " +
-    "Browsers only allow recording on pages served over HTTPS or from localhost: ask your administrator to " +
-    "serve the portal over HTTPS, or upload a recording made with another app.",
-  missing: "No microphone was found. Connect one (or switch it on in your computer's sound settings), then " +
-    "press Record again. If one is connected, check that the browser may use it: click the icon at the left of " +
-    "the address bar, open Site settings and set Microphone to Allow.",
-  busy: "The microphone could not be started: another application may be using it. Close that application, " +
-    "then press Record again.",
-  unsupported: "This browser cannot record audio. Use a current Chrome, Edge, Firefox or Safari, or upload a " +
-    "recording made with another app.",
-  empty: "Nothing was recorded: the microphone sent no sound. Check it in your computer's sound settings and try again.",
+  denied: gettext("The browser is not allowed to use your microphone. To allow it, click the icon at the left of the address bar (a padlock or sliders), open Site settings, set Microphone to Allow, then reload this page and press Record again. In Safari: Safari › Settings for This Website › Microphone › Allow. Browsers only offer the microphone to pages served over HTTPS or from localhost."),
+  insecure: gettext("This browser does not offer the microphone to this page, because it is not served over HTTPS. Browsers only allow recording on pages served over HTTPS or from localhost: ask your administrator to serve the portal over HTTPS, or upload a recording made with another app."),
+  missing: gettext("No microphone was found. Connect one (or switch it on in your computer's sound settings), then press Record again. If one is connected, check that the browser may use it: click the icon at the left of the address bar, open Site settings and set Microphone to Allow."),
+  busy: gettext("The microphone could not be started: another application may be using it. Close that application, then press Record again."),
+  unsupported: gettext("This browser cannot record audio. Use a current Chrome, Edge, Firefox or Safari, or upload a recording made with another app."),
+  empty: gettext("Nothing was recorded: the microphone sent no sound. Check it in your computer's sound settings and try again."),
 };
 
 function micProblem(error) {
@@ -694,6 +698,8 @@ function recorder(uploader) {
   const clock = document.getElementById("record-time");
   const level = document.getElementById("record-level");
   const error = document.getElementById("record-error");
+  // The server fails recordings longer than ASR_MAX_AUDIO_SECONDS: stop a second before it.
+  const maxSeconds = parseInt(uploader.form.dataset.maxSeconds || "", 10) || null;
   let session = null;
 
   const explain = (problem) => { error.textContent = MIC_HELP[problem]; error.hidden = false; };
@@ -721,6 +727,7 @@ function recorder(uploader) {
     }
     const began = new Date();
     const chunks = [];
+    let stoppedAtLimit = false;
     session = { rec, stream };
     // The level meter: the loudness (RMS) of the last few milliseconds, from an AnalyserNode.
     let context = null, analyser = null, samples = null;
@@ -740,7 +747,13 @@ function recorder(uploader) {
       } catch (e) { analyser = null; }
     }
     const timer = setInterval(() => {
-      clock.textContent = formatClock((Date.now() - began.getTime()) / 1000);
+      const elapsed = (Date.now() - began.getTime()) / 1000;
+      clock.textContent = formatClock(elapsed);
+      if (maxSeconds && elapsed >= Math.max(1, maxSeconds - 1) && rec.state === "recording") {
+        stoppedAtLimit = true;
+        rec.stop();
+        return;
+      }
       if (!analyser) return;
       analyser.getByteTimeDomainData(samples);
       let sum = 0;
@@ -762,9 +775,14 @@ function recorder(uploader) {
       const type = (rec.mimeType || mimeType || "audio/webm").split(";")[0];
       const blob = new Blob(chunks, { type });
       if (!blob.size) return explain("empty");
+      if (stoppedAtLimit) {
+        error.textContent = interpolate(gettext("The recording reached the limit of %s, so it was stopped and uploaded."),
+          [formatClock(maxSeconds)]);
+        error.hidden = false;
+      }
       const stamp = `${began.getFullYear()}-${pad(began.getMonth() + 1)}-${pad(began.getDate())} ${pad(began.getHours())}-${pad(began.getMinutes())}`;
       const ext = type === "audio/mp4" ? "m4a" : type === "audio/ogg" ? "ogg" : extension;
-      uploader.send(new File([blob], `Recording ${stamp}.${ext}`, { type }));
+      uploader.send(new File([blob], `${interpolate(gettext("Recording %s"), [stamp])}.${ext}`, { type }));
     });
     // A microphone unplugged mid-recording ends its track: keep what was recorded.
     stream.getAudioTracks().forEach((track) => track.addEventListener("ended", () => { if (rec.state !== "inactive") rec.stop(); }));
@@ -831,7 +849,7 @@ function dashboard() {
     e.preventDefault();
     const error = document.getElementById("upload-error");
     if (uploader.start()) { error.hidden = true; return; }
-    error.textContent = "Choose at least one audio or video file, or drop files above.";
+    error.textContent = gettext("Choose at least one audio or video file, or drop files above.");
     error.hidden = false;
   });
 
@@ -854,12 +872,12 @@ function dashboard() {
       if (body && body.job) board.apply(body.job);
       if (response.status === 409 && row) {
         row.querySelector('[data-field="error"]').textContent = actionForm.dataset.action === "cancel"
-          ? "Only a queued or running job can be cancelled." : "Only a failed job can be retried.";
+          ? gettext("Only a queued or running job can be cancelled.") : gettext("Only a failed job can be retried.");
       } else if (!body || !body.job) {
         throw new Error(`HTTP ${response.status}`);
       }
     } catch (err) {
-      if (row) row.querySelector('[data-field="error"]').textContent = "That did not work (the connection or the server failed): try again.";
+      if (row) row.querySelector('[data-field="error"]').textContent = gettext("That did not work (the connection or the server failed): try again.");
     } finally {
       button.disabled = false;
     }

@@ -1,10 +1,13 @@
-"""Websocket consumers: authenticate, join the owner's group, forward events. Nothing else."""
+"""Websocket consumers: authenticate, join the owner's group, forward events (their stored English
+errors in the language of the socket's page). Nothing else."""
 
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
 
+from portal import i18n
 from transcription import progress, selectors
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -18,6 +21,8 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope["user"]
         self.group = None
         self.job_id = self.scope["url_route"]["kwargs"].get("job_id")
+        # Job errors are stored in English: each socket shows them in its page's language.
+        self.language = i18n.language_from_headers(self.scope.get("headers", []))
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -33,7 +38,7 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         jobs = await database_sync_to_async(selectors.job_sync_list)(user=user, job_id=self.job_id)
         positions = await database_sync_to_async(selectors.job_queue_positions)(user=user, jobs=jobs)
-        await self.send_json(progress.sync_event(jobs, positions))
+        await self.send_json(self._localized(progress.sync_event(jobs, positions)))
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -43,4 +48,14 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
         event = message["event"]
         if self.job_id and event["job"]["id"] != str(self.job_id):
             return
-        await self.send_json(event)
+        await self.send_json(self._localized(event))
+
+    def _localized(self, event: dict) -> dict:
+        states = event["jobs"] if event["type"] == "jobs.sync" else [event["job"]]
+        if not any(state.get("error") for state in states):
+            return event
+        with translation.override(self.language):
+            translated = [{**state, "error": i18n.translate_stored(state["error"])} for state in states]
+        if event["type"] == "jobs.sync":
+            return {**event, "jobs": translated}
+        return {**event, "job": translated[0]}

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 __all__ = [
     "FORMATS",
     "Cue",
@@ -50,14 +52,14 @@ class ExportFormat:
 
 
 FORMATS: dict[str, ExportFormat] = {
-    "txt": ExportFormat(".txt", "text/plain; charset=utf-8", "Plain text"),
-    "srt": ExportFormat(".srt", "application/x-subrip; charset=utf-8", "SubRip subtitles"),
-    "vtt": ExportFormat(".vtt", "text/vtt; charset=utf-8", "WebVTT subtitles"),
-    "json": ExportFormat(".json", "application/json", "JSON with segments"),
+    "txt": ExportFormat(".txt", "text/plain; charset=utf-8", _("Plain text")),
+    "srt": ExportFormat(".srt", "application/x-subrip; charset=utf-8", _("SubRip subtitles")),
+    "vtt": ExportFormat(".vtt", "text/vtt; charset=utf-8", _("WebVTT subtitles")),
+    "json": ExportFormat(".json", "application/json", _("JSON with segments")),
     "docx": ExportFormat(
         ".docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "Word document",
+        _("Word document"),
     ),
 }
 

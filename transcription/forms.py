@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from hotwords import selectors as hotword_selectors
 from hotwords.models import HotwordList
@@ -21,7 +23,7 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else [data]
         files = [f for f in files if f]
         if not files:
-            raise forms.ValidationError("Choose at least one audio or video file.")
+            raise forms.ValidationError(_("Choose at least one audio or video file."))
         return [self._clean_one(f) for f in files]
 
     def _clean_one(self, upload):
@@ -29,43 +31,51 @@ class MultipleFileField(forms.FileField):
         # the size limit is known here, so say it now rather than after the upload is stored.
         if upload.size > settings.UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
-                f"{upload.name} is {filesizeformat(upload.size)}; "
-                f"the limit is {filesizeformat(settings.UPLOAD_MAX_BYTES)}."
+                gettext("%(name)s is %(size)s; the limit is %(limit)s.")
+                % {
+                    "name": upload.name,
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(settings.UPLOAD_MAX_BYTES),
+                }
             )
         return upload
 
 
-ITN_CHOICES = [("", "As the profile says"), ("on", "On: write numbers as digits"), ("off", "Off: keep words")]
+ITN_CHOICES = [
+    ("", _("As the profile says")),
+    ("on", _("On: write numbers as digits")),
+    ("off", _("Off: keep words")),
+]
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(label="Audio or video files")
+    files = MultipleFileField(label=_("Audio or video files"))
     profile = forms.ModelChoiceField(
         queryset=EngineProfile.objects.none(),
-        label="Model",
+        label=_("Model"),
         required=False,  # none given: the default profile
         empty_label=None,
-        error_messages={"invalid_choice": "That model is not available; choose another."},
+        error_messages={"invalid_choice": _("That model is not available; choose another.")},
     )
-    itn = forms.ChoiceField(choices=ITN_CHOICES, required=False, label="Numbers, dates and money")
+    itn = forms.ChoiceField(choices=ITN_CHOICES, required=False, label=_("Numbers, dates and money"))
     hotword_lists = forms.ModelMultipleChoiceField(
         queryset=HotwordList.objects.none(),
         required=False,
-        label="Hotword lists",
+        label=_("Hotword lists"),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "That hotword list is not available to you."},
+        error_messages={"invalid_choice": _("That hotword list is not available to you.")},
     )
     batch = forms.CharField(
         required=False,
         max_length=100,
-        label="Batch name",
-        help_text="Optional: name this group of files to follow and export them together.",
+        label=_("Batch name"),
+        help_text=_("Optional: name this group of files to follow and export them together."),
     )
     hotwords = forms.CharField(
         required=False,
         max_length=2000,
-        label="Hotwords",
-        help_text="Names and terms to favour, separated by commas or new lines.",
+        label=_("Hotwords"),
+        help_text=_("Names and terms to favour, separated by commas or new lines."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -83,7 +93,7 @@ class UploadForm(forms.Form):
     def clean_profile(self) -> EngineProfile:
         profile = self.cleaned_data["profile"] or self.default_profile
         if profile is None:
-            raise forms.ValidationError("No speech model is installed yet: ask an administrator.")
+            raise forms.ValidationError(_("No speech model is installed yet: ask an administrator."))
         return profile
 
     def clean_itn(self) -> bool | None:

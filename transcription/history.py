@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from transcription import exports, selectors, services
@@ -26,17 +28,27 @@ MAX_DAYS = 36_500
 
 
 class HistoryFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", strip=True)
-    status = forms.ChoiceField(choices=[("", "Any status"), *Job.Status.choices], required=False)
-    profile = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Model")
-    batch = forms.CharField(required=False, max_length=100)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(required=False, label=gettext_lazy("Search"), strip=True)
+    status = forms.ChoiceField(
+        choices=[("", gettext_lazy("Any status")), *Job.Status.choices],
+        required=False,
+        label=gettext_lazy("Status"),
+    )
+    profile = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label=gettext_lazy("Model")
+    )
+    batch = forms.CharField(required=False, max_length=100, label=gettext_lazy("Batch"))
+    date_from = forms.DateField(
+        required=False, label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         profiles = selectors.history_profile_choices(user=user)
-        self.fields["profile"].choices = [("", "Any model")] + [(p.pk, p.name) for p in profiles]
+        self.fields["profile"].choices = [("", _("Any model"))] + [(p.pk, p.name) for p in profiles]
 
     def filters(self) -> dict:
         """The valid filters only: a malformed date or an unknown choice is ignored, not fatal."""
@@ -53,7 +65,7 @@ class HistoryFilterForm(forms.Form):
 
 
 class ClearForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, label="Older than (days)")
+    days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, label=gettext_lazy("Older than (days)"))
 
 
 @login_required
@@ -82,9 +94,12 @@ def history(request: HttpRequest) -> HttpResponse:
 def history_delete(request: HttpRequest) -> HttpResponse:
     deleted = services.jobs_delete(user=request.user, job_ids=request.POST.getlist("job"))
     if deleted:
-        messages.success(request, f"Deleted {deleted} job(s) and their recordings.")
+        messages.success(
+            request,
+            _("Deleted %(count)d job(s) and their recordings.") % {"count": deleted},
+        )
     else:
-        messages.error(request, "Select the jobs to delete first.")
+        messages.error(request, _("Select the jobs to delete first."))
     return _back(request)
 
 
@@ -93,10 +108,10 @@ def history_delete(request: HttpRequest) -> HttpResponse:
 def history_download(request: HttpRequest) -> HttpResponse:
     fmt = request.POST.get("fmt", "")
     if fmt not in exports.FORMATS:
-        raise Http404("Unknown format.")
+        raise Http404(_("Unknown format."))
     jobs = selectors.job_export_selected(user=request.user, job_ids=request.POST.getlist("job"))
     if not jobs.exists():
-        messages.error(request, "Select at least one finished transcription to download.")
+        messages.error(request, _("Select at least one finished transcription to download."))
         return _back(request)
     return _zip_response(request, jobs, fmt)
 
@@ -106,7 +121,7 @@ def history_download(request: HttpRequest) -> HttpResponse:
 def history_batch_export(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     jobs = selectors.job_export_batch(user=request.user, batch=name)
     if fmt not in exports.FORMATS or not jobs.exists():
-        raise Http404("Nothing to export.")
+        raise Http404(_("Nothing to export."))
     return _zip_response(request, jobs, fmt, stem=exports.safe_stem(name))
 
 
@@ -116,7 +131,7 @@ def history_clear(request: HttpRequest) -> HttpResponse:
     """GET: how many jobs would go, with a button to confirm; POST: delete them."""
     form = ClearForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
-        messages.error(request, "Give a number of days, 1 or more.")
+        messages.error(request, _("Give a number of days, 1 or more."))
         return redirect("history")
     days = form.cleaned_data["days"]
     if request.method == "GET":
@@ -125,7 +140,10 @@ def history_clear(request: HttpRequest) -> HttpResponse:
             request, "transcription/history.html", {"confirm_clear": {"days": days, "count": count}}
         )
     deleted = services.jobs_clear_older_than(user=request.user, days=days)
-    messages.success(request, f"Deleted {deleted} finished job(s) older than {days} day(s).")
+    messages.success(
+        request,
+        _("Deleted %(count)d finished job(s) older than %(days)d day(s).") % {"count": deleted, "days": days},
+    )
     return redirect("history")
 
 

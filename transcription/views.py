@@ -13,8 +13,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from portal import i18n
 from transcription import exports, progress, selectors, services
 from transcription.forms import UploadForm
 from transcription.http import file_response
@@ -41,6 +43,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "retention": retention,
         "max_upload_bytes": settings.UPLOAD_MAX_BYTES,
+        "max_audio_seconds": settings.ASR_MAX_AUDIO_SECONDS,
         "queue_available": selectors.queue_available(user=request.user),
     }
     return render(request, "transcription/dashboard.html", context)
@@ -69,8 +72,8 @@ def job_upload(request: HttpRequest) -> HttpResponse:
         batch=data["batch"],
     )
     if wants_json:
-        return JsonResponse({"jobs": [progress.job_state(j) for j in jobs]}, status=201)
-    messages.success(request, f"{len(jobs)} file(s) queued.")
+        return JsonResponse({"jobs": [_job_state(j) for j in jobs]}, status=201)
+    messages.success(request, _("%(count)d file(s) queued.") % {"count": len(jobs)})
     return redirect("dashboard")
 
 
@@ -87,8 +90,8 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
 def job_audio(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     if not job.audio:
-        raise Http404("The recording was deleted under the retention policy.")
-    content_type, _ = mimetypes.guess_type(job.audio.name)
+        raise Http404(_("The recording was deleted under the retention policy."))
+    content_type, _encoding = mimetypes.guess_type(job.audio.name)
     inline = content_type in PLAYABLE_TYPES
     response = file_response(
         request,
@@ -106,7 +109,7 @@ def job_audio(request: HttpRequest, job_id) -> HttpResponse:
 def job_export(request: HttpRequest, job_id, fmt: str) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     if job.status != job.Status.DONE or fmt not in exports.FORMATS:
-        raise Http404("Nothing to export.")
+        raise Http404(_("Nothing to export."))
     rendered = exports.render(job, fmt, raw=request.GET.get("raw") == "1")
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
@@ -120,12 +123,12 @@ def segment_edit(request: HttpRequest, job_id, index: int) -> HttpResponse:
     text = request.POST.get("text", "")
     if not text.strip():
         return JsonResponse(
-            {"error": "A segment cannot be empty: delete words, not the whole line."}, status=400
+            {"error": _("A segment cannot be empty: delete words, not the whole line.")}, status=400
         )
     try:
         segment = services.segment_edit(job=job, index=index, text=text[:5000])
     except ValueError as exc:
-        return JsonResponse({"error": str(exc)}, status=409)
+        return JsonResponse({"error": i18n.translate_stored(str(exc))}, status=409)
     return JsonResponse({"segment": segment})
 
 
@@ -134,7 +137,9 @@ def segment_edit(request: HttpRequest, job_id, index: int) -> HttpResponse:
 def job_cancel(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     done = services.job_cancel(job=job)
-    return _after_action(request, job, done, "Cancelled.", "Only a queued or running job can be cancelled.")
+    return _after_action(
+        request, job, done, _("Cancelled."), _("Only a queued or running job can be cancelled.")
+    )
 
 
 @login_required
@@ -142,12 +147,12 @@ def job_cancel(request: HttpRequest, job_id) -> HttpResponse:
 def job_retry(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     done = services.job_retry(job=job)
-    return _after_action(request, job, done, "Queued again.", "Only a failed job can be retried.")
+    return _after_action(request, job, done, _("Queued again."), _("Only a failed job can be retried."))
 
 
 def _after_action(request: HttpRequest, job, done: bool, success: str, refusal: str) -> HttpResponse:
     if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"job": progress.job_state(job)}, status=200 if done else 409)
+        return JsonResponse({"job": _job_state(job)}, status=200 if done else 409)
     (messages.success if done else messages.error)(
         request, f"{job.original_name}: {success if done else refusal}"
     )
@@ -159,7 +164,7 @@ def _after_action(request: HttpRequest, job, done: bool, success: str, refusal: 
 def job_delete(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     services.job_delete(job=job)
-    messages.success(request, f"Deleted {job.original_name}.")
+    messages.success(request, _("Deleted %(name)s.") % {"name": job.original_name})
     return redirect("dashboard")
 
 
@@ -174,7 +179,17 @@ def worker_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def worker_unload(request: HttpRequest, name: str) -> HttpResponse:
     if services.worker_request_unload(user=request.user, name=name):
-        messages.success(request, f"Asked {name} to unload its model; it does so once its current job ends.")
+        messages.success(
+            request,
+            _("Asked %(name)s to unload its model; it does so once its current job ends.") % {"name": name},
+        )
     else:
-        messages.error(request, f"{name} is not running any more.")
+        messages.error(request, _("%(name)s is not running any more.") % {"name": name})
     return redirect("workers")
+
+
+def _job_state(job) -> dict:
+    """A job's state for this page's scripts, its stored error in the page's language."""
+    state = progress.job_state(job)
+    state["error"] = i18n.translate_stored(state["error"])
+    return state
