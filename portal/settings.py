@@ -47,6 +47,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware: the language comes from the django_language
+    # cookie (set by the switcher) or else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -65,6 +68,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -180,6 +184,10 @@ MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
 
 # --- The speech engine. Models and devices are engine profiles, managed in Django admin.
 ASR_MAX_AUDIO_SECONDS = env_int("ASR_MAX_AUDIO_SECONDS", 4 * 3600, minimum=1)
+# Memory the decoded samples of one recording may take, whatever its duration claims: 16 kHz mono
+# float32 is 64 KB a second (about 230 MB an hour), so the default 1024 MB holds about 4 h 40 min,
+# just above the default duration limit. Decoding stops as soon as it would pass either limit.
+ASR_MAX_DECODED_BYTES = env_int("ASR_MAX_DECODED_MB", 1024, minimum=1) * 1024 * 1024
 # A job may run this long plus 3x its audio's duration before RQ stops it.
 ASR_JOB_TIMEOUT_BASE = env_int("ASR_JOB_TIMEOUT", 600, minimum=10)
 # A worker publishes a heartbeat every ASR_HEARTBEAT_SECONDS that lives ASR_WORKER_TTL seconds.
@@ -192,11 +200,26 @@ ASR_RECONCILE_SECONDS = env_int("ASR_RECONCILE_SECONDS", 30, minimum=1)
 ASR_MAX_ATTEMPTS = env_int("ASR_MAX_ATTEMPTS", 2, minimum=1)
 # At most this many progress events per second per job reach the browser.
 ASR_PROGRESS_PER_SECOND = env_int("ASR_PROGRESS_PER_SECOND", 4, minimum=1)
+# Fair scheduling: the database is the queue of record; each RQ queue holds at most
+# ASR_DISPATCH_WINDOW jobs at a time, topped up round-robin across users, so one user's 500 files
+# cannot starve another's single file. ASR_FAIR_SCHEDULING=false: every job is enqueued at once,
+# first come first served (the window is then unlimited).
+ASR_FAIR_SCHEDULING = env_bool("ASR_FAIR_SCHEDULING", True)
+ASR_DISPATCH_WINDOW = env_int("ASR_DISPATCH_WINDOW", 8, minimum=1)
+# Batching across jobs: a worker that takes a job of at most ASR_BATCH_MAX_SECONDS of audio also
+# claims up to ASR_BATCH_MAX_JOBS - 1 more such jobs (same profile and options) and recognises
+# them in one engine call. 1 turns it off; `asrworker --batch-max-jobs N` overrides it.
+ASR_BATCH_MAX_JOBS = env_int("ASR_BATCH_MAX_JOBS", 8, minimum=1)
+ASR_BATCH_MAX_SECONDS = env_int("ASR_BATCH_MAX_SECONDS", 30, minimum=1)
 
 # Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>" (staff may always look).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
-LANGUAGE_CODE = "en-us"
+# --- Languages: English (the default, and the language stored job errors are written in) and
+# Simplified Chinese. Catalogs live in locale/; see docs/architecture.md for adding a string.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -72,3 +72,44 @@ def test_it_explains_a_video_without_sound(tmp_path):
     path = encode(None, tmp_path / "silent-film.mp4", audio_codec=None, video_codec="mpeg4")
     with pytest.raises(audio.AudioDecodeError, match="no audio track"):
         audio.decode(path, max_seconds=60)
+
+
+def test_it_refuses_audio_over_the_decoded_size_limit(tmp_path):
+    path = write(tmp_path, "long.wav", silence_wav(20))  # 1.25 MB of float32 samples
+    with pytest.raises(audio.AudioDecodeError, match=r"more than 1 MB of memory \(about 0:00:16 of audio\)"):
+        audio.decode(path, max_seconds=60, max_decoded_bytes=1024 * 1024)
+
+
+def test_it_names_whichever_limit_is_lower(tmp_path):
+    path = write(tmp_path, "long.wav", silence_wav(20))
+    with pytest.raises(audio.AudioDecodeError, match="longer than the limit of 0:00:10"):
+        audio.decode(path, max_seconds=10, max_decoded_bytes=1024 * 1024)
+
+
+def speech_wav(tmp_path, seconds: float):
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav", max_seconds=60)
+    return write(tmp_path, "speech.wav", wav_bytes(np.tile(clip, int(seconds * 16_000 / clip.size) + 1)))
+
+
+@pytest.mark.parametrize("seconds", [24, 600])
+def test_it_never_holds_more_samples_than_the_decoded_size_limit(tmp_path, seconds):
+    """Counted as it decodes, in one buffer: neither a 600 s recording cut off at the limit nor a
+    24 s one that fits ever has more than the limit in memory (frames joined at the end would
+    hold twice the audio at their peak)."""
+    import tracemalloc
+
+    limit = 2 * 1024 * 1024  # 32.8 s of samples
+    path = speech_wav(tmp_path, seconds)
+    tracemalloc.start()  # numpy reports its arrays' memory to tracemalloc
+    try:
+        samples = audio.decode(path, max_seconds=3600, max_decoded_bytes=limit)
+    except audio.AudioDecodeError as exc:
+        samples = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    if seconds == 24:
+        assert samples.size == pytest.approx(24 * 16_000, abs=3 * 16_000)
+    else:
+        assert isinstance(samples, audio.AudioDecodeError) and "too long to process" in str(samples)
+    assert peak < limit + 256 * 1024

@@ -14,7 +14,7 @@ import pytest
 import soundfile
 
 from tests.spies import Spy, network
-from transcription.engine import SAMPLE_RATE, EngineConfig, EngineOutOfMemory, ModelMissing
+from transcription.engine import SAMPLE_RATE, EngineConfig, EngineOutOfMemory, JobCancelled, ModelMissing
 
 AUDIO_DIR = Path(__file__).parent / "fixtures" / "audio"
 
@@ -100,6 +100,32 @@ def test_it_reports_progress_as_audio_seconds(engine):
     assert done == sorted(done)
     assert all(of == total and 0 < d <= total for d, of in calls)
     assert calls[-1] == (total, total)
+
+
+def test_it_reports_progress_after_every_clip_not_only_every_batch(engine, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.setattr(engine, "config", replace(engine.config, batch_size_s=300))  # one batch of three
+    calls: list[tuple[float, float]] = []
+    engine.transcribe(three_sentences(), on_progress=lambda done, of: calls.append((done, of)))
+
+    assert len(calls) == 4  # one per sentence (on CPU each is its own model call), then the final one
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_it_lets_a_cancel_raised_from_progress_stop_the_recognition(engine, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.setattr(engine, "config", replace(engine.config, batch_size_s=300))
+    recognised = Spy(monkeypatch, engine._asr, "generate")
+
+    def cancelled(done: float, total: float) -> None:
+        raise JobCancelled("cancelled")
+
+    with pytest.raises(JobCancelled):
+        engine.transcribe(three_sentences(), on_progress=cancelled)
+    assert len(recognised.calls) == 1  # stopped after the first of three sentences
+    assert engine.transcribe(load_clip("zh_04.wav")).segments  # and the engine still works
 
 
 def test_it_passes_hotwords_to_the_model(engine, monkeypatch):

@@ -3,7 +3,7 @@ import pytest
 
 from tests.hostile import AUDIO
 from transcription import audio
-from transcription.engine import EngineConfig, ModelMissing, get_engine
+from transcription.engine import EngineConfig, JobCancelled, ModelMissing, get_engine
 from transcription.engine.whisper_engine import bundled_model_dir
 
 
@@ -21,6 +21,20 @@ def test_it_transcribes_english_speech_with_timestamps(whisper):
     ends = [s.end for s in result.segments]
     assert ends == sorted(ends) and ends[-1] <= samples.size / 16_000
     assert calls[-1] == (samples.size / 16_000, samples.size / 16_000)
+
+
+def test_it_lets_a_cancel_raised_from_progress_stop_the_recognition(whisper):
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    calls = []
+
+    def cancelled(done: float, total: float) -> None:
+        calls.append(done)
+        raise JobCancelled("cancelled")
+
+    with pytest.raises(JobCancelled):
+        whisper.transcribe(np.tile(clip, 6), on_progress=cancelled)
+    assert len(calls) == 1  # not one more segment was recognised
+    assert "dashwood" in whisper.transcribe(clip).text.lower()  # and the engine still works
 
 
 def test_it_gives_silence_no_text(whisper):

@@ -80,3 +80,42 @@ def test_it_never_serves_a_polyglot_as_a_page(client, alice, django_capture_on_c
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
+
+
+def flac_bomb(tmp_path, *, say_duration: bool) -> bytes:
+    """Ten minutes of silence in 110 KB of FLAC: small to upload, large once decoded. Without the
+    total in its STREAMINFO header (allowed: a streamed FLAC does not know it), nothing says how
+    long it is until it is decoded."""
+    import numpy as np
+
+    from tests.media import encode
+
+    data = bytearray(
+        encode(np.zeros(600 * 16_000, np.float32), tmp_path / "b.flac", audio_codec="flac").read_bytes()
+    )
+    if not say_duration:
+        data[21] &= 0xF0  # STREAMINFO's 36-bit sample count: the low 4 bits of byte 21 and bytes 22-25
+        data[22:26] = bytes(4)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("say_duration", [True, False], ids=["header says", "header silent"])
+def test_it_refuses_a_decompression_bomb(
+    client, alice, settings, django_capture_on_commit_callbacks, tmp_path, say_duration
+):
+    settings.ASR_MAX_DECODED_BYTES = 1024 * 1024  # 16 s of samples, below the 4 h duration limit
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("job_upload"),
+            {"files": [SimpleUploadedFile("bomb.flac", flac_bomb(tmp_path, say_duration=say_duration)),
+                       SimpleUploadedFile("ok.wav", WAV)]},
+        )  # fmt: skip
+    bomb = Job.objects.get(original_name="bomb.flac")
+    # The header's word is enough to refuse it at once; otherwise the worker stops decoding at the limit.
+    assert (bomb.status == Job.Status.FAILED) is say_duration
+    run_worker()
+    bomb.refresh_from_db()
+    assert bomb.status == Job.Status.FAILED and "more than 1 MB of memory" in bomb.error
+    assert bomb.attempt == (0 if say_duration else 1)  # how many times a worker took it
+    assert Job.objects.get(original_name="ok.wav").status == Job.Status.DONE

@@ -60,9 +60,24 @@ def test_it_counts_jobs_queues_durations_and_real_time_factors(
     text = client.get(reverse("metrics")).content.decode()
     assert 'portal_jobs{status="queued"} 1' in text and 'portal_jobs{status="done"} 1' in text
     assert 'portal_queue_depth{queue="asr"} 2' in text
+    assert 'portal_queue_backlog{queue="asr"} 1' in text  # queued in the database (the other is done)
     assert 'portal_job_duration_seconds_bucket{le="1"} 0' in text
     assert 'portal_job_duration_seconds_bucket{le="5"} 1' in text
     assert 'portal_job_real_time_factor_bucket{le="0.05"} 1' in text
     assert 'portal_job_real_time_factor_bucket{le="0.02"} 0' in text
     assert "portal_job_duration_seconds_count 1" in text
     assert 'portal_worker_memory_bytes{worker="w"' in text
+
+
+def test_it_counts_the_models_each_worker_has_loaded(client, admin_user, default_profile, redis):
+    from transcription import engine
+    from transcription.profiles import engine_config
+
+    engine.unload()
+    before = engine.load_count
+    engine.get_engine(engine_config(default_profile))
+    engine.get_engine(engine_config(default_profile))  # resident: no second load
+    workers.publish(redis, workers.WorkerStatus(name="w", queue="asr", device="cpu", host="h"))
+    client.force_login(admin_user)
+    text = client.get(reverse("metrics")).content.decode()
+    assert f'portal_worker_model_loads_total{{worker="w",host="h",queue="asr"}} {before + 1}\n' in text

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests import test_browser
 from tests.conftest import AUDIO
 from tests.test_browser import database_url, free_port, wait_for_port
 from transcription.models import Job
@@ -134,5 +135,62 @@ def test_it_keeps_serving_through_a_redis_restart_and_loses_no_job(tmp_path, ali
     finally:
         daphne.kill()
         daphne.wait(timeout=10)
+        if redis.process.poll() is None:
+            redis.stop()
+
+
+browser = test_browser.browser  # the fixture: Debian's Chromium through Playwright
+LIVE = re.compile(r"\bon\b")  # the dashboard's "live updates" dot is lit
+
+
+@pytest.mark.skipif(not Path(test_browser.CHROMIUM).exists(), reason="Debian's chromium is not installed")
+@pytest.mark.parametrize("noticed", [True, False], ids=["outage the page notices", "momentary restart"])
+def test_it_keeps_an_open_dashboard_live_through_a_redis_restart(tmp_path, alice, browser, noticed):
+    """The dashboard stays open in the browser while Redis stops and comes back empty (its groups
+    gone): the page's live updates stop and resume by themselves, and a file uploaded afterwards
+    reaches "Done" in the same page, from websocket events alone (daphne and the worker lived
+    through it). A momentary restart must not leave a socket open that no group reaches."""
+    from playwright.sync_api import expect
+
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    env = environment(redis.port)
+    port = free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"]
+    daphne = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    with (tmp_path / "worker.log").open("w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "asrworker", "--no-preload"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        wait_for_port(port)
+        page = browser.new_page()
+        test_browser.log_in(page, f"http://127.0.0.1:{port}", "alice", "alice-pass")
+        live = page.locator("#live")
+        expect(live).to_have_class(LIVE)
+        page.evaluate("window.notReloaded = true")
+
+        redis.stop()
+        if noticed:
+            expect(live).not_to_have_class(LIVE, timeout=20_000)  # the page knows updates are paused
+        redis.start()  # back, empty: no groups, no queue
+        expect(live).to_have_class(LIVE, timeout=30_000)  # reconnected by itself
+
+        page.set_input_files("#id_files", str(CLIP))
+        page.click("#upload-form button[type=submit]")
+        status = page.locator('#jobs tr[data-job] [data-field="status"]')
+        expect(status).to_have_count(1)
+        expect(status).to_have_class(re.compile(r"\bdone\b"), timeout=90_000)
+        assert page.evaluate("window.notReloaded") is True  # no reload: the events came over the socket
+        assert Job.objects.get(owner=alice).status == Job.Status.DONE
+        assert worker.poll() is None
+    finally:
+        for process in (worker, daphne):
+            process.kill()
+            process.wait(timeout=10)
         if redis.process.poll() is None:
             redis.stop()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 def audio_upload_to(job: Job, filename: str) -> str:
@@ -87,10 +88,10 @@ class EngineProfile(models.Model):
 
 class Job(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
@@ -124,6 +125,12 @@ class Job(models.Model):
     )
     worker = models.CharField(max_length=200, blank=True, help_text="The worker running (or that ran) it.")
     queued_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this queueing was put on the RQ queue (fair scheduling's window); "
+        "empty while it waits in the database only.",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     processing_seconds = models.FloatField(null=True, blank=True, help_text="Decode plus recognition time.")

@@ -80,6 +80,7 @@ def metrics_text() -> str:
         done.filter(duration__gt=0).annotate(rtf=F("processing_seconds") / F("duration")), "rtf", RTF_BUCKETS,
     )  # fmt: skip
     _queue_depths(lines)
+    _queue_backlog(lines)
     _worker_memory(lines)
     return "\n".join(lines) + "\n"
 
@@ -115,6 +116,19 @@ def _queue_depths(lines) -> None:
         logger.warning("metrics: Redis unavailable for queue depths", exc_info=True)
 
 
+def _queue_backlog(lines) -> None:
+    # Under fair scheduling the RQ queue holds only a window of jobs: the backlog is in the database.
+    lines += [
+        "# HELP portal_queue_backlog Queued jobs of each queue in the database, dispatched or not.",
+        "# TYPE portal_queue_backlog gauge",
+    ]
+    queued = Job.objects.filter(status=Job.Status.QUEUED).order_by()
+    counts = dict(queued.values_list("options__queue").annotate(n=Count("id")))
+    names = set(EngineProfile.objects.values_list("queue", flat=True)) | {settings.ASR_QUEUE} | set(counts)
+    for name in sorted(n for n in names if n):
+        lines.append(f'portal_queue_backlog{{queue="{name}"}} {counts.get(name, 0)}')
+
+
 def _worker_memory(lines) -> None:
     lines += [
         "# HELP portal_worker_memory_bytes Memory of each live worker.",
@@ -125,6 +139,22 @@ def _worker_memory(lines) -> None:
     except Exception:  # noqa: BLE001
         return
     for w in live:
-        labels = f'worker="{w["name"]}",host="{w["host"]}",queue="{w["queue"]}"'
+        labels = _worker_labels(w)
         lines.append(f'portal_worker_memory_bytes{{{labels},kind="rss"}} {float(w["rss_mb"]) * 1e6:.0f}')
         lines.append(f'portal_worker_memory_bytes{{{labels},kind="gpu"}} {float(w["gpu_mb"]) * 1e6:.0f}')
+    _worker_model_loads(lines, live)
+
+
+def _worker_model_loads(lines, live: list[dict]) -> None:
+    # More than one load per worker means jobs switch models (profiles on a shared queue), each
+    # switch costing a full model load.
+    lines += [
+        "# HELP portal_worker_model_loads_total Models each live worker has loaded since it started.",
+        "# TYPE portal_worker_model_loads_total counter",
+    ]
+    for w in live:
+        lines.append(f"portal_worker_model_loads_total{{{_worker_labels(w)}}} {w.get('model_loads', '0')}")
+
+
+def _worker_labels(worker: dict) -> str:
+    return f'worker="{worker["name"]}",host="{worker["host"]}",queue="{worker["queue"]}"'

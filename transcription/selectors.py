@@ -44,6 +44,13 @@ def job_exists(*, user, job_id) -> bool:
     return Job.objects.filter(owner=user, id=job_uuid).exists()
 
 
+def job_run_stands(*, user, job_id, attempt: int) -> bool:
+    """Whether the user's job is still running in its run number `attempt`: False once it was
+    cancelled, deleted, or lost and claimed again. A worker asks this while it recognises, to
+    stop work whose result nobody would keep. One indexed lookup of the row's primary key."""
+    return Job.objects.filter(owner=user, id=job_id, status=Job.Status.RUNNING, attempt=attempt).exists()
+
+
 def job_sync_list(*, user, job_id=None, limit: int = 200) -> list[Job]:
     """What a websocket client needs on (re)connect: one job, or the newest `limit`."""
     jobs = job_list(user=user)
@@ -151,16 +158,72 @@ def _is_id(ref: str) -> bool:
 
 
 def job_queue_positions(*, user, jobs) -> dict:
-    """For the user's queued jobs among `jobs`: how many jobs (anyone's) wait before each on the
-    same profile, plus one. Only counts leave the database: nobody learns whose jobs they are."""
+    """For the user's queued jobs among `jobs`: their place in the order their queue will run
+    them (1 = the next to start), the fair order of `queue_order`. Only places leave the
+    database: nobody learns whose jobs are ahead."""
+    mine = [job for job in jobs if job.status == Job.Status.QUEUED and job.owner_id == user.id]
     positions = {}
-    for job in jobs:
-        if job.status == Job.Status.QUEUED and job.owner_id == user.id:
-            ahead = Job.objects.filter(
-                status=Job.Status.QUEUED, profile_id=job.profile_id, queued_at__lt=job.queued_at
-            )
-            positions[job.id] = ahead.count() + 1
+    for queue in {job.options.get("queue", settings.ASR_QUEUE) for job in mine}:
+        places = {row.id: place for place, row in enumerate(queue_order(queue=queue), 1)}
+        positions.update({job.id: places[job.id] for job in mine if job.id in places})
     return positions
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    id: uuid.UUID
+    owner_id: int
+    queued_at: datetime
+    dispatched_at: datetime | None
+    profile_id: int | None
+    duration: float | None
+
+
+def queue_order(*, queue: str) -> list[QueuedRow]:
+    """The queued jobs of `queue` in the order they will start: first those already on the RQ
+    queue (dispatched), in the order they went there, then the rest in fair order. Fair order is
+    round-robin across owners: a job's turn is how many of its owner's queued jobs come before it
+    (dispatched ones included), ties going to the older job; with ASR_FAIR_SCHEDULING off it is
+    first come, first served. Workers and the dispatcher call it too: it is not scoped to a user,
+    and only ids and times leave here. One query of small columns, ordered in Python, so the same
+    function serves SQLite and PostgreSQL and the dashboard's positions match what happens."""
+    rows = [
+        QueuedRow(*values)
+        for values in Job.objects.filter(status=Job.Status.QUEUED, options__queue=queue)
+        .order_by("queued_at", "id")
+        .values_list("id", "owner_id", "queued_at", "dispatched_at", "profile_id", "duration")
+    ]
+    dispatched = sorted((r for r in rows if r.dispatched_at), key=lambda r: (r.dispatched_at, r.queued_at))
+    waiting = [r for r in rows if not r.dispatched_at]
+    if settings.ASR_FAIR_SCHEDULING:
+        counted: dict[int, int] = {}  # owner -> queued jobs seen so far
+        turn: dict[uuid.UUID, int] = {}
+        for row in rows:  # queued_at order: each owner's jobs count up from 1
+            counted[row.owner_id] = turn[row.id] = counted.get(row.owner_id, 0) + 1
+        waiting.sort(key=lambda r: (turn[r.id], r.queued_at, r.id))
+    return dispatched + waiting
+
+
+def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.UUID]:
+    """For a worker batching across jobs: up to `limit` other queued jobs that can share `job`'s
+    engine call (same queue and profile, same hotwords and ITN choice, audio known to be at most
+    `max_seconds` long), in the order the queue would run them. Workers are not users."""
+    rows = [
+        row
+        for row in queue_order(queue=job.options["queue"])
+        if row.id != job.id
+        and row.profile_id == job.profile_id
+        and row.duration is not None
+        and row.duration <= max_seconds
+    ][: limit * 4]  # enough to go round jobs with other options, without reading the whole queue
+    wanted = _batch_key(job.options)
+    options = dict(Job.objects.filter(id__in=[row.id for row in rows]).values_list("id", "options"))
+    alike = [row.id for row in rows if row.id in options and _batch_key(options[row.id]) == wanted]
+    return alike[:limit]
+
+
+def _batch_key(options: dict) -> tuple:
+    return options.get("hotwords"), options.get("itn")
 
 
 def queue_available(*, user) -> bool:

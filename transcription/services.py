@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from redis.exceptions import RedisError
 
 from hotwords import selectors as hotword_selectors
@@ -55,6 +56,61 @@ def _enqueue(job: Job) -> None:
     except RedisError:
         # The job is safe in the database as queued; reconciliation enqueues it once Redis is back.
         logger.warning("job %s saved but not queued: Redis is unavailable", job.id)
+
+
+DISPATCH_LOCK = "portal:dispatch:{queue}"
+
+
+def _dispatch_on_commit(queue: str) -> None:
+    transaction.on_commit(lambda: queue_dispatch(queue=queue))
+
+
+def queue_dispatch(*, queue: str) -> list[str]:
+    """Top the RQ queue `queue` up to ASR_DISPATCH_WINDOW jobs, taking queued jobs that are not
+    on it yet in fair order (`selectors.queue_order`), and record each in `Job.dispatched_at`.
+    Called when jobs are created, claimed, cancelled, deleted or re-queued, and by reconcile.
+    A Redis lock per queue serialises dispatchers (web processes and workers alike); each job is
+    also marked with a conditional update, so none is dispatched twice. Returns the job ids put on
+    the queue; with Redis down, none (reconcile dispatches them once it is back)."""
+    if not _window_free(queue):
+        return []  # the usual case while a backlog runs: two cheap queries, no lock
+    try:
+        lock = queues.get_queue(queue).connection.lock(
+            DISPATCH_LOCK.format(queue=queue), timeout=30, blocking_timeout=10
+        )
+        with lock:
+            return _dispatch(queue)
+    except RedisError:  # LockError included
+        logger.warning("queue %s not topped up: Redis is unavailable", queue)
+        return []
+
+
+def _window_free(queue: str) -> int:
+    """How many more jobs may go on the RQ queue now: 0 if none waits in the database."""
+    queued = Job.objects.filter(status=Status.QUEUED, options__queue=queue)
+    if not queued.filter(dispatched_at__isnull=True).exists():
+        return 0
+    if not settings.ASR_FAIR_SCHEDULING:
+        return queued.count()  # first come, first served: everything goes on the queue
+    return max(0, settings.ASR_DISPATCH_WINDOW - queued.filter(dispatched_at__isnull=False).count())
+
+
+def _dispatch(queue: str) -> list[str]:
+    free = _window_free(queue)  # again, now that we hold the lock
+    picked = [row.id for row in selectors.queue_order(queue=queue) if row.dispatched_at is None][:free]
+    dispatched = []
+    for job_id in picked:
+        # Marked first, then enqueued: a worker only needs the job to be queued, and a job
+        # marked but not enqueued (Redis failed just then) is found by reconcile.
+        marked = Job.objects.filter(id=job_id, status=Status.QUEUED, dispatched_at__isnull=True).update(
+            dispatched_at=timezone.now()
+        )
+        if marked:  # else claimed (in a batch), cancelled or deleted meanwhile
+            _enqueue(Job.objects.only("id", "attempt", "duration", "options").get(id=job_id))
+            dispatched.append(str(job_id))
+    if dispatched:
+        logger.info("queue %s: %d job(s) dispatched", queue, len(dispatched))
+    return dispatched
 
 
 def job_create(
@@ -99,9 +155,35 @@ def job_create(
         job.duration = audio.probe_duration(job.audio.path)
         job.save()
         job.hotword_lists.set(lists)
-        transaction.on_commit(lambda: _enqueue(job))
+        _refuse_over_decode_limits(job)
+        _dispatch_on_commit(job.options["queue"])
     logger.info("job %s created for user %s (%s)", job.id, owner.pk, job.original_name)
     return job
+
+
+def decode_limit() -> audio.SampleLimit:
+    """The decoding limits of ASR_MAX_AUDIO_SECONDS and ASR_MAX_DECODED_MB, as one sample count."""
+    return audio.SampleLimit.of(
+        max_seconds=settings.ASR_MAX_AUDIO_SECONDS, max_decoded_bytes=settings.ASR_MAX_DECODED_BYTES
+    )
+
+
+def _refuse_over_decode_limits(job: Job) -> None:
+    """A recording whose header already says it is over a decoding limit fails at once, with the
+    message the worker would give after decoding up to the limit: it never takes a worker's time.
+    A header can lie either way; the worker's decode enforces the limits on the real samples."""
+    message = decode_limit().refuses(job.duration)
+    if not message:
+        return
+    fields = {"status": Status.FAILED, "error": message, "finished_at": timezone.now()}
+    Job.objects.filter(id=job.id).update(**fields)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    logger.info("job %s refused at upload: %s", job.id, message)
+    if job.callback_url:
+        from webhooks.services import delivery_enqueue  # webhooks imports transcription
+
+        delivery_enqueue(job=job)
 
 
 def _unique_phrases(hotwords: list[dict]) -> list[dict]:
@@ -133,6 +215,7 @@ def job_claim(*, job_id: str, device: str = "", worker_name: str = "") -> tuple[
         return None
     job = Job.objects.select_related("profile").get(id=job_id)
     progress.publish(job)
+    queue_dispatch(queue=job.options["queue"])  # its place in the window is free
     if job.profile is None:
         return (
             job,
@@ -142,6 +225,15 @@ def job_claim(*, job_id: str, device: str = "", worker_name: str = "") -> tuple[
     job.options["engine"] = profiles.engine_config(job.profile, device=device).as_dict()
     Job.objects.filter(id=job.id).update(options=job.options)
     return job, "" if readiness.runnable else readiness.message
+
+
+def jobs_mark_batched(*, jobs: Sequence[Job]) -> None:
+    """Record on each job of a batch (batching across jobs) how many jobs shared its engine call,
+    in `options["batched"]`, for this run only."""
+    for job in jobs:
+        job.options["batched"] = len(jobs)
+        _this_run(job).update(options=job.options)
+    logger.info("batch of %d jobs: %s", len(jobs), " ".join(str(job.id) for job in jobs))
 
 
 def job_progress(*, job: Job, seconds_done: float, seconds_total: float) -> None:
@@ -203,6 +295,8 @@ def job_delete(*, job: Job) -> None:
     with transaction.atomic():
         job.delete()
         transaction.on_commit(lambda: storage.delete(name) if name else None)
+        if job.status == Status.QUEUED:
+            _dispatch_on_commit(job.options.get("queue", settings.ASR_QUEUE))
     logger.info("job %s deleted", job.pk)
 
 
@@ -225,7 +319,8 @@ def worker_request_unload(*, user, name: str) -> bool:
     return workers.request_unload(queues.get_queue(settings.ASR_QUEUE).connection, name)
 
 
-CANCELLED = "Cancelled by the user."
+# Job errors are stored in English and translated when shown (portal/i18n.py).
+CANCELLED = gettext_noop("Cancelled by the user.")
 
 
 def job_cancel(*, job: Job) -> bool:
@@ -238,6 +333,7 @@ def job_cancel(*, job: Job) -> bool:
         cancelled = Job.objects.filter(id=job.id, status__in=[Status.QUEUED, Status.RUNNING]).update(**fields)
         if cancelled:
             transaction.on_commit(lambda: _dequeue(job))
+            _dispatch_on_commit(job.options.get("queue", settings.ASR_QUEUE))
     if not cancelled:
         job.refresh_from_db()
         return False
@@ -277,6 +373,7 @@ def job_retry(*, job: Job) -> bool:
         "started_at": None,
         "finished_at": None,
         "processing_seconds": None,
+        "dispatched_at": None,
         "options": {**job.options, "queue": queue},
     }
     with transaction.atomic():
@@ -285,7 +382,7 @@ def job_retry(*, job: Job) -> bool:
             return False
         for name, value in fields.items():
             setattr(job, name, value)
-        transaction.on_commit(lambda: _enqueue(job))
+        _dispatch_on_commit(queue)
     progress.publish(job)
     logger.info("job %s queued again", job.id)
     return True
@@ -293,7 +390,7 @@ def job_retry(*, job: Job) -> bool:
 
 _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 
-WORKER_LOST = (
+WORKER_LOST = gettext_noop(
     "The worker transcribing this file stopped unexpectedly, {attempts} time(s). "
     "Retry it; if it happens again, an administrator can check the workers."
 )
@@ -312,8 +409,9 @@ class ReconcileReport:
 def jobs_reconcile(*, live_workers: set[str], grace_seconds: int = 0) -> ReconcileReport:
     """Repair the database against the workers and the queues; the database is the truth.
     A running job whose worker is not alive goes back to the queue (or fails after
-    ASR_MAX_ATTEMPTS runs); a queued job that Redis lost is enqueued again. Jobs claimed or
-    queued less than `grace_seconds` ago are left alone. Every repair is logged."""
+    ASR_MAX_ATTEMPTS runs); a dispatched job that Redis lost loses its place in the window, and
+    every queue's window is topped up again (`reenqueued`: the jobs that put on a queue). Jobs
+    claimed or dispatched less than `grace_seconds` ago are left alone. Every repair is logged."""
     report = ReconcileReport()
     cutoff = timezone.now() - timedelta(seconds=grace_seconds)
     orphans = Job.objects.filter(status=Status.RUNNING, started_at__lt=cutoff).exclude(
@@ -321,10 +419,10 @@ def jobs_reconcile(*, live_workers: set[str], grace_seconds: int = 0) -> Reconci
     )
     for job in orphans:
         (report.requeued if _requeue_lost(job) else report.failed).append(str(job.id))
-    for job in Job.objects.filter(status=Status.QUEUED, queued_at__lt=cutoff):
-        if queues.get_queue(job.options["queue"]).fetch_job(_rq_id(job)) is None:
-            transaction.on_commit(lambda job=job: _enqueue(job))
-            report.reenqueued.append(str(job.id))
+    _undispatch_lost(cutoff)
+    waiting = Job.objects.filter(status=Status.QUEUED, dispatched_at__isnull=True)
+    for queue in sorted(set(waiting.values_list("options__queue", flat=True))):
+        report.reenqueued += queue_dispatch(queue=queue)
     for kind, ids in (
         ("re-queued", report.requeued),
         ("failed", report.failed),
@@ -335,10 +433,28 @@ def jobs_reconcile(*, live_workers: set[str], grace_seconds: int = 0) -> Reconci
     return report
 
 
+def _undispatch_lost(cutoff) -> None:
+    """Jobs the database says are on an RQ queue that Redis does not hold (it restarted empty, or
+    was down when they were dispatched) go back to waiting in the database."""
+    for job in Job.objects.filter(status=Status.QUEUED, dispatched_at__lt=cutoff).only(
+        "id", "attempt", "options", "dispatched_at"
+    ):
+        if queues.get_queue(job.options["queue"]).fetch_job(_rq_id(job)) is None:
+            Job.objects.filter(id=job.id, status=Status.QUEUED, dispatched_at=job.dispatched_at).update(
+                dispatched_at=None
+            )
+
+
 def _requeue_lost(job: Job) -> bool:
     """Back to the queue if it may run again; else failed as lost. True when re-queued."""
     if job.attempt < settings.ASR_MAX_ATTEMPTS:
-        fields = {"status": Status.QUEUED, "progress": 0.0, "started_at": None, "worker": ""}
+        fields = {
+            "status": Status.QUEUED,
+            "progress": 0.0,
+            "started_at": None,
+            "worker": "",
+            "dispatched_at": None,
+        }
     else:
         fields = {
             "status": Status.FAILED,
@@ -351,7 +467,7 @@ def _requeue_lost(job: Job) -> bool:
         for name, value in fields.items():
             setattr(job, name, value)
         if job.status == Status.QUEUED:
-            transaction.on_commit(lambda: _enqueue(job))
+            _dispatch_on_commit(job.options["queue"])
     progress.publish(job)
     return job.status == Status.QUEUED
 
@@ -424,7 +540,7 @@ def segment_edit(*, job: Job, index: int, text: str) -> dict:
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.status != Status.DONE or not 0 <= index < len(job.segments):
-            raise ValueError("Only a finished transcript's existing segments can be edited.")
+            raise ValueError(gettext_noop("Only a finished transcript's existing segments can be edited."))
         segment = job.segments[index]
         segment.setdefault("machine", segment["text"])
         segment["text"] = " ".join(text.split())
@@ -460,9 +576,11 @@ def jobs_clear_older_than(*, user, days: int) -> int:
 def _delete_jobs(jobs) -> int:
     deleted = 0
     with transaction.atomic():
-        while batch := list(jobs.values_list("pk", "audio")[:BULK_DELETE_CHUNK]):
-            Job.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
-            names = [name for _, name in batch if name]
+        while batch := list(jobs.values_list("pk", "audio", "status", "options__queue")[:BULK_DELETE_CHUNK]):
+            Job.objects.filter(pk__in=[pk for pk, *_ in batch]).delete()
+            names = [name for _, name, *_ in batch if name]
+            for queue in {queue for *_, status, queue in batch if status == Status.QUEUED}:
+                _dispatch_on_commit(queue or settings.ASR_QUEUE)
             transaction.on_commit(lambda names=names: _delete_files(names))
             deleted += len(batch)
     logger.info("%s job(s) deleted in bulk", deleted)

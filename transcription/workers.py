@@ -35,6 +35,7 @@ class WorkerStatus:
     model: str = ""
     current_job: str = ""
     jobs_done: int = 0
+    model_loads: int = 0  # models this process has loaded: 1 for a worker that keeps its model resident
     rss_mb: float = 0.0
     gpu_mb: float = 0.0
     last_seen: float = 0.0
@@ -56,6 +57,7 @@ def memory_mb() -> tuple[float, float]:
 def publish(connection: Redis, status: WorkerStatus, *, ttl: int | None = None) -> None:
     config = engine.resident_config()
     status.model = f"{config.kind}: {os.path.basename(config.model.rstrip('/'))}" if config else ""
+    status.model_loads = engine.load_count
     status.rss_mb, status.gpu_mb = memory_mb()
     status.last_seen = time.time()
     key = KEY_PREFIX + status.name

@@ -32,6 +32,12 @@ class EngineOutOfMemory(EngineError):
     """The device ran out of memory on this audio."""
 
 
+class JobCancelled(Exception):
+    """Raised by an `on_progress` callback to stop the recognition in progress: its job was
+    cancelled (or deleted) meanwhile. Not an EngineError, and engines never catch it: it leaves
+    `transcribe` as raised, and the memory of the run goes with the unwound frames."""
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Everything that decides which model is loaded. Hashable: it keys the resident cache."""
@@ -90,6 +96,35 @@ class Engine(Protocol):
         """`audio` is 16 kHz mono float32 in [-1, 1]."""
         ...
 
+    def transcribe_many(
+        self,
+        audios: Sequence[np.ndarray],
+        *,
+        hotwords: Sequence[str] = (),
+        itn: bool = False,
+        on_progress_each: Sequence[ProgressCallback | None] = (),
+    ) -> list[Transcript]:
+        """Several recordings (batching across jobs) in as few model calls as the engine can:
+        one Transcript per recording, in order, and each recording's progress reported to its
+        own callback. `transcribe_each` is the plain loop an engine may fall back on."""
+        ...
+
+
+def transcribe_each(
+    engine: Engine,
+    audios: Sequence[np.ndarray],
+    *,
+    hotwords: Sequence[str] = (),
+    itn: bool = False,
+    on_progress_each: Sequence[ProgressCallback | None] = (),
+) -> list[Transcript]:
+    """`transcribe_many` as a loop over `transcribe`: same results, no batching."""
+    callbacks = list(on_progress_each) or [None] * len(audios)
+    return [
+        engine.transcribe(samples, hotwords=hotwords, itn=itn, on_progress=callback)
+        for samples, callback in zip(audios, callbacks, strict=True)
+    ]
+
 
 _lock = threading.Lock()
 _resident: Engine | None = None
@@ -135,12 +170,28 @@ def unload() -> None:
 
 
 def release_memory() -> None:
-    """Give cached memory back: Python's garbage, and PyTorch's CUDA cache if torch is in use.
-    FunASR has open reports of GPU memory growing across jobs without this."""
+    """Give cached memory back: Python's garbage, the C heap's free pages, and PyTorch's CUDA
+    cache if torch is in use. FunASR has open reports of GPU memory growing across jobs without
+    this."""
     import gc
     import sys
 
     gc.collect()
+    _trim_c_heap()
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def _trim_c_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim). glibc keeps what
+    native code freed for reuse, so a resident worker held tens of MB it no longer used
+    (bench/residency.py, docs/benchmarks.md). A few ms a job; nothing to do where the C library
+    is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # no glibc (musl, macOS): its allocator, its policy
+        pass

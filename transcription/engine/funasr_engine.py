@@ -13,7 +13,7 @@ import importlib.util
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +28,8 @@ from transcription.engine import (
     Segment,
     Transcript,
 )
+
+Piece = tuple[int, int, int]  # (recording, start_ms, end_ms): a stretch of speech of one recording
 
 SILERO_VAD = "silero-vad"  # funasr loads it from the silero-vad package, not from a directory
 README_HINT = "see the README section 'Using a FunASR model'."
@@ -164,6 +166,22 @@ def _batches(spans: Sequence[Span], budget_ms: int) -> Iterator[list[Span]]:
         yield batch
 
 
+def _piece_batches(pieces: Sequence[Piece], budget_ms: int) -> Iterator[list[Piece]]:
+    """`_batches` for pieces of several recordings: the same budget, the recording carried along."""
+    for batch in _batches([(start, end) for _, start, end in pieces], budget_ms):
+        taken, pieces = pieces[: len(batch)], pieces[len(batch) :]
+        yield list(taken)
+
+
+def _clip_progress(
+    batch: Sequence[Span], total: float, on_progress: ProgressCallback | None
+) -> Callable[[int], None] | None:
+    """`on_progress` in seconds of audio for `_recognise`'s count of the batch's clips done."""
+    if on_progress is None:
+        return None
+    return lambda done: on_progress(batch[done - 1][1] / 1000, total)
+
+
 # Model classes whose generate() takes an ITN switch, and the keyword each uses.
 BUILTIN_ITN_KEYWORD = {"SenseVoiceSmall": "use_itn", "FunASRNano": "itn"}
 # Fun-ASR-Nano is prompted with a language name, not a code.
@@ -221,12 +239,12 @@ class FunasrEngine:
         with self._lock, _out_of_memory_as_engine_error():
             for batch in _batches(self._speech_spans(audio), self.config.batch_size_s * 1000):
                 clips = [audio[start * SAMPLES_PER_MS : end * SAMPLES_PER_MS] for start, end in batch]
-                texts = self._recognise(clips, generate_kwargs)
+                texts = self._recognise(
+                    clips, generate_kwargs, on_clips_done=_clip_progress(batch, total, on_progress)
+                )
                 for (start, end), text in zip(batch, texts, strict=True):
                     if text:  # VAD sometimes hands over a cough: no words, no segment
                         segments.append(Segment(start=start / 1000, end=end / 1000, text=text))
-                if on_progress:
-                    on_progress(batch[-1][1] / 1000, total)
         if on_progress:
             on_progress(total, total)
         return Transcript(
@@ -234,6 +252,45 @@ class FunasrEngine:
             segments=segments,
             language=self.config.language or "",
         )
+
+    def transcribe_many(
+        self,
+        audios: Sequence[np.ndarray],
+        *,
+        hotwords: Sequence[str] = (),
+        itn: bool = False,
+        on_progress_each: Sequence[ProgressCallback | None] = (),
+    ) -> list[Transcript]:
+        """Several recordings at once: VAD on each, then the speech of all of them goes through
+        the recogniser in shared batches of about batch_size_s seconds, and each text goes home
+        to its recording. Each recording's progress goes to its own callback after every batch
+        that held some of its speech."""
+        audios = [np.ascontiguousarray(a, dtype=np.float32).reshape(-1) for a in audios]
+        callbacks = list(on_progress_each) or [None] * len(audios)
+        totals = [len(a) / SAMPLE_RATE for a in audios]
+        generate_kwargs = self._generate_kwargs(hotwords, itn)
+        found: list[list[Segment]] = [[] for _ in audios]
+        with self._lock, _out_of_memory_as_engine_error():
+            pieces = [(i, s, e) for i, a in enumerate(audios) for s, e in self._speech_spans(a)]
+            for batch in _piece_batches(pieces, self.config.batch_size_s * 1000):
+                clips = [audios[i][start * SAMPLES_PER_MS : end * SAMPLES_PER_MS] for i, start, end in batch]
+                texts = self._recognise(clips, generate_kwargs)
+                done: dict[int, int] = {}
+                for (i, start, end), text in zip(batch, texts, strict=True):
+                    if text:
+                        found[i].append(Segment(start=start / 1000, end=end / 1000, text=text))
+                    done[i] = max(done.get(i, 0), end)
+                for i, end_ms in done.items():
+                    if callbacks[i]:
+                        callbacks[i](end_ms / 1000, totals[i])
+        for callback, total in zip(callbacks, totals, strict=True):
+            if callback:
+                callback(total, total)
+        language = self.config.language or ""
+        return [
+            Transcript(text=join_words([s.text for s in segments]), segments=segments, language=language)
+            for segments in found
+        ]
 
     def _speech_spans(self, audio: np.ndarray) -> list[Span]:
         """VAD's speech spans in milliseconds, clipped to the audio and in time order."""
@@ -244,8 +301,15 @@ class FunasrEngine:
         spans = [(max(0, int(s)), min(int(e), audio_ms)) for s, e in result[0]["value"]]
         return sorted((s, e) for s, e in spans if e > s)
 
-    def _recognise(self, clips: list[np.ndarray], generate_kwargs: dict) -> list[str]:
-        """One text per clip, punctuated when a punctuation model is loaded."""
+    def _recognise(
+        self,
+        clips: list[np.ndarray],
+        generate_kwargs: dict,
+        on_clips_done: Callable[[int], None] | None = None,
+    ) -> list[str]:
+        """One text per clip, punctuated when a punctuation model is loaded. `on_clips_done(n)`
+        after each model call, n clips done so far: on CPU that is every clip, so progress (and a
+        cancel, raised from it) does not wait for a whole batch of batch_size_s seconds."""
         # On CPU a padded batch only wastes work, so decode clips one by one, as funasr itself does.
         per_call = 1 if self._device == "cpu" else len(clips)
         texts: list[str] = []
@@ -255,6 +319,8 @@ class FunasrEngine:
             # Paraformer returns no result at all when no clip in the call yielded a token.
             raw = [r.get("text", "") for r in results] if len(results) == len(chunk) else [""] * len(chunk)
             texts.extend(self._finish(text) for text in raw)
+            if on_clips_done:
+                on_clips_done(len(texts))
         return texts
 
     def _finish(self, raw: str) -> str:

@@ -6,8 +6,10 @@ transcribes real English speech with no model download.
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,10 @@ from transcription.engine import (
     ProgressCallback,
     Segment,
     Transcript,
+    transcribe_each,
 )
+
+WINDOW_S = 30  # Whisper hears at most 30 s at once: one batch item
 
 
 def bundled_model_dir() -> str:
@@ -104,3 +109,107 @@ class WhisperEngine:
             segments=segments,
             language=info.language or self.config.language,
         )
+
+    def transcribe_many(
+        self,
+        audios: Sequence[np.ndarray],
+        *,
+        hotwords: Sequence[str] = (),
+        itn: bool = False,
+        on_progress_each: Sequence[ProgressCallback | None] = (),
+    ) -> list[Transcript]:
+        """Several recordings in one batched call: each one's speech (found by the same Silero VAD
+        that `transcribe` uses) becomes clips of at most 30 s, and faster-whisper's
+        BatchedInferencePipeline decodes all clips of all recordings together, one batch item per
+        clip. Segments come back on the concatenated timeline and are mapped home by offset.
+        A multilingual model with no language set detects the language per recording instead,
+        one by one: the batched pipeline would detect one language for all of them."""
+        callbacks = list(on_progress_each) or [None] * len(audios)
+        if not self.config.language and self._model.model.is_multilingual:
+            return transcribe_each(self, audios, hotwords=hotwords, itn=itn, on_progress_each=callbacks)
+        layout = _Layout.of(audios)
+        found: list[list[Segment]] = [[] for _ in audios]
+        if layout.clips:
+            for index, segment in self._decode_clips(np.concatenate(audios), layout, hotwords):
+                if segment.text:
+                    found[index].append(segment)
+                if callbacks[index]:
+                    callbacks[index](segment.end, layout.totals[index])
+        for callback, total in zip(callbacks, layout.totals, strict=True):
+            if callback:
+                callback(total, total)
+        language = self.config.language or "en"  # no language set: an English-only model
+        return [
+            Transcript(text=" ".join(s.text for s in segments), segments=segments, language=language)
+            for segments in found
+        ]
+
+    def _decode_clips(self, audio: np.ndarray, layout: _Layout, hotwords: Sequence[str]):
+        """(recording, segment on that recording's own timeline) as the batched pipeline yields them."""
+        from faster_whisper import BatchedInferencePipeline
+
+        try:
+            pieces, _ = BatchedInferencePipeline(self._model).transcribe(
+                audio,
+                language=self.config.language or None,
+                beam_size=5,
+                clip_timestamps=layout.clips,  # vad_filter is ignored: the clips are the speech
+                batch_size=len(layout.clips),
+                hotwords=" ".join(hotwords) or None,
+                without_timestamps=False,  # segments within a clip, as `transcribe` gives
+            )
+            for piece in pieces:
+                index = layout.owner_at(piece.start)
+                offset, total = layout.offsets[index], layout.totals[index]
+                start, end = max(0.0, piece.start - offset), max(0.0, min(piece.end - offset, total))
+                yield index, Segment(start=round(start, 3), end=round(end, 3), text=piece.text.strip())
+        except RuntimeError as exc:
+            if "out of memory" in str(exc).lower():
+                raise EngineOutOfMemory("The device ran out of memory on this recording.") from exc
+            raise
+
+
+@dataclass
+class _Layout:
+    """Recordings laid end to end: their speech as clips of at most WINDOW_S seconds (seconds on
+    the joint timeline), the recording each clip belongs to, and each recording's offset and length."""
+
+    clips: list[dict]
+    owners: list[int]
+    offsets: list[float]
+    totals: list[float]
+
+    @classmethod
+    def of(cls, audios: Sequence[np.ndarray]) -> _Layout:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        # The options BatchedInferencePipeline uses itself when it runs VAD.
+        options = VadOptions(max_speech_duration_s=WINDOW_S, min_silence_duration_ms=160)
+        layout, offset = cls(clips=[], owners=[], offsets=[], totals=[]), 0
+        for index, samples in enumerate(audios):
+            layout.offsets.append(offset / SAMPLE_RATE)
+            layout.totals.append(len(samples) / SAMPLE_RATE)
+            for start, end in _windows(get_speech_timestamps(samples, options)):
+                clip = {"start": (offset + start) / SAMPLE_RATE, "end": (offset + end) / SAMPLE_RATE}
+                layout.clips.append(clip)
+                layout.owners.append(index)
+            offset += len(samples)
+        return layout
+
+    def owner_at(self, seconds: float) -> int:
+        """The recording of the clip a segment starting at `seconds` came from."""
+        starts = [clip["start"] for clip in self.clips]
+        return self.owners[max(0, bisect.bisect_right(starts, seconds + 1e-3) - 1)]
+
+
+def _windows(speech: list[dict]) -> list[tuple[int, int]]:
+    """Consecutive speech chunks (sample ranges) merged into spans of at most WINDOW_S seconds,
+    silence between them included, as Whisper would hear them in one window."""
+    limit = WINDOW_S * SAMPLE_RATE
+    spans: list[tuple[int, int]] = []
+    for chunk in speech:
+        if spans and chunk["end"] - spans[-1][0] <= limit:
+            spans[-1] = (spans[-1][0], chunk["end"])
+        else:
+            spans.append((chunk["start"], chunk["end"]))
+    return spans

@@ -80,9 +80,16 @@ class Command(BaseCommand):
             "--max-memory-mb", type=int, default=0, help="Exit after a job that leaves more than this in use."
         )
         parser.add_argument("--no-preload", action="store_true", help="Load a model at the first job.")
+        parser.add_argument(
+            "--batch-max-jobs",
+            type=int,
+            default=settings.ASR_BATCH_MAX_JOBS,
+            help="Recognise up to this many short queued jobs in one engine call (1: no batching).",
+        )
 
     def handle(self, *args, queue: str, device: str, profile: str, burst: bool, **options) -> None:
         worker.device = device
+        worker.batch_max_jobs = max(1, options["batch_max_jobs"])
         if not options["no_preload"]:
             self._preload(queue, profile)
         rq_queue = queues.get_queue(queue)
