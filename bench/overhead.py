@@ -28,6 +28,7 @@ or only waits longer on a busy machine. Redis database 14 is flushed at the star
 Run it by hand from the repository root (it is not a test):
 
     .venv/bin/python bench/overhead.py [--engine whisper|funasr] [--seconds 30 600] [--repeats 3]
+                                       [--codec wav|aac]
 """
 
 from __future__ import annotations
@@ -201,8 +202,23 @@ def median_cpu(values: list[Cpu]) -> Cpu:
 # --- Main
 
 
-def measure(seconds: int, repeats: int, client: Client, site: Site, config: EngineConfig) -> Result:
-    path = build_wav(site.var_dir.parent / f"bench-{seconds}s.wav", seconds)
+def build_audio(directory: Path, seconds: int, codec: str) -> Path:
+    """The benchmark's recording: a WAV file, or the same audio compressed as users' recordings
+    usually are (`--codec aac`: an .m4a file), which makes the upload, not the work, smaller."""
+    wav = build_wav(directory / f"bench-{seconds}s.wav", seconds)
+    if codec == "wav":
+        return wav
+    from tests.media import encode  # PyAV encoding, as the test suite makes its media
+
+    samples = audio.decode(wav, max_seconds=seconds + 1)
+    return encode(samples, directory / f"bench-{seconds}s.m4a", audio_codec=codec)
+
+
+def measure(
+    seconds: int, repeats: int, client: Client, site: Site, config: EngineConfig, codec: str
+) -> Result:
+    path = build_audio(site.var_dir.parent, seconds, codec)
+    print(f"  {seconds} s: {path.name}, {path.stat().st_size / 1e6:.1f} MB", flush=True)
     bare: list[BareRun] = []
     runs: list[PortalRun] = []
     texts: set[str] = set()
@@ -233,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--engine", choices=["whisper", "funasr"], default="whisper", help="see above")
     parser.add_argument("--seconds", type=int, nargs="+", default=[30, 600], help="audio lengths")
     parser.add_argument("--repeats", type=int, default=3, help="bare/portal pairs per length")
+    parser.add_argument("--codec", choices=["wav", "aac"], default="wav", help="the recording's format")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
         workdir = Path(tmp)
@@ -245,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"portal at {site.base}; warming up", flush=True)
             config = warm_up(client, site)
             print(f"engine: {config}", flush=True)
-            results = [measure(s, args.repeats, client, site, config) for s in args.seconds]
+            results = [measure(s, args.repeats, client, site, config, args.codec) for s in args.seconds]
             print(f"load average at the end: {load_average()}")
         for result in results:
             print_runs(result)

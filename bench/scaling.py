@@ -21,6 +21,7 @@ Run it by hand from the repository root (it is not a test); it flushes Redis dat
 
     .venv/bin/python bench/scaling.py [--clips 100] [--seconds 5] [--batch 8] [--repeats 1]
     .venv/bin/python bench/scaling.py --engine funasr      # the tiny FunASR model instead
+    .venv/bin/python bench/scaling.py --threads 1          # one core a worker (OMP_NUM_THREADS=1)
 """
 
 from __future__ import annotations
@@ -96,17 +97,29 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8, help="--batch-max-jobs when batching")
     parser.add_argument("--repeats", type=int, default=1, help="rounds of the four configurations")
     parser.add_argument("--engine", choices=["whisper", "funasr"], default="whisper")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="OMP_NUM_THREADS for every worker (0: the libraries' default, which uses every core)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="asr-bench-scaling-") as tmp:
         var_dir = Path(tmp) / "var"
         var_dir.mkdir()
         clips = speech_snippets(Path(tmp) / "clips", args.clips, args.seconds)
         env = portal_env(var_dir, redis_url=REDIS_URL, queue=QUEUE, engine=args.engine)
+        if args.threads:  # CTranslate2 and torch both size their thread pools from it
+            env["OMP_NUM_THREADS"] = str(args.threads)
         setup = site_setup(args.engine, var_dir, QUEUE)
         with portal(var_dir, env, setup=setup) as site:
             client = Client(site.base)
             client.login("bench", site.password)
-            print(f"{args.clips} clips of {args.seconds:g} s, {args.engine}; load average {load_average()}")
+            threads = args.threads or "default"
+            print(
+                f"{args.clips} clips of {args.seconds:g} s, {args.engine}, {threads} thread(s) a worker; "
+                f"load average {load_average()}"
+            )
             runs = []
             for round_ in range(1, args.repeats + 1):
                 for count, batch in ((1, 1), (1, args.batch), (2, 1), (2, args.batch)):
