@@ -176,14 +176,8 @@ def _refuse_over_decode_limits(job: Job) -> None:
     if not message:
         return
     fields = {"status": Status.FAILED, "error": message, "finished_at": timezone.now()}
-    Job.objects.filter(id=job.id).update(**fields)
-    for name, value in fields.items():
-        setattr(job, name, value)
+    _finish(job, fields, rows=Job.objects.filter(id=job.id, status=Status.QUEUED))
     logger.info("job %s refused at upload: %s", job.id, message)
-    if job.callback_url:
-        from webhooks.services import delivery_enqueue  # webhooks imports transcription
-
-        delivery_enqueue(job=job)
 
 
 def _unique_phrases(hotwords: list[dict]) -> list[dict]:
@@ -278,8 +272,11 @@ def _this_run(job: Job):
     return Job.objects.filter(id=job.id, status=Status.RUNNING, attempt=job.attempt)
 
 
-def _finish(job: Job, fields: dict) -> None:
-    if _this_run(job).update(**fields):
+def _finish(job: Job, fields: dict, rows=None) -> None:
+    """End the job: write `fields` to `rows` (by default its row while still in this worker's run),
+    then tell its owner's browsers and its webhook."""
+    rows = _this_run(job) if rows is None else rows
+    if rows.update(**fields):
         for name, value in fields.items():
             setattr(job, name, value)
         progress.publish(job)
