@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import channels.consumer
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -9,7 +10,8 @@ from django.test import Client
 
 from portal.asgi import application
 from tests.conftest import english_clips, upload_of
-from transcription import jobs, services
+from tests.spies import Spy
+from transcription import jobs, progress, services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -137,3 +139,28 @@ def test_it_keeps_an_idle_socket_open(alice):
         await ws.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_it_forwards_events_without_touching_the_database(alice, default_profile, monkeypatch):
+    """Channels closes stale database connections (a thread hop) before each handler; progress
+    events skip it: with one user's event fanned out to many sockets, those hops were most of
+    daphne's time (bench/ws_latency.py)."""
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    cookie = session_cookie(alice)
+    closes = Spy(monkeypatch, channels.consumer, "aclose_old_connections")
+
+    async def scenario():
+        ws = socket("/ws/jobs/", cookie)
+        await ws.connect()
+        await ws.receive_json_from()  # the sync: connecting went through channels' hygiene
+        before = len(closes.calls)
+        for _ in range(3):
+            await sync_to_async(progress.publish)(job)
+            assert (await ws.receive_json_from(timeout=5))["job"]["id"] == str(job.id)
+        after = len(closes.calls)
+        await ws.disconnect()
+        return before, after
+
+    before, after = async_to_sync(scenario)()
+    assert before > 0, "the spy sees channels' connection hygiene"
+    assert after == before
