@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -5,6 +9,8 @@ from tests.hostile import AUDIO
 from transcription import audio
 from transcription.engine import EngineConfig, JobCancelled, ModelMissing, get_engine
 from transcription.engine.whisper_engine import bundled_model_dir
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +50,32 @@ def test_it_gives_silence_no_text(whisper):
 def test_it_names_a_missing_model_directory(tmp_path):
     with pytest.raises(ModelMissing, match=str(tmp_path / "nowhere")):
         get_engine(EngineConfig(kind="faster-whisper", model=str(tmp_path / "nowhere")))
+
+
+FREEZE_CHECK = """
+import gc, weakref
+from transcription.engine import EngineConfig, get_engine, unload
+from transcription.engine.whisper_engine import bundled_model_dir
+
+engine = get_engine(EngineConfig(kind="faster-whisper", model=bundled_model_dir()))
+import faster_whisper
+
+collectable = {id(o) for o in gc.get_objects()}
+print(id(faster_whisper.WhisperModel.transcribe) in collectable, id(engine) in collectable)
+model = weakref.ref(engine._model)
+del engine
+unload()
+print(model() is None)
+"""
+
+
+def test_it_keeps_the_library_out_of_the_collector_but_not_the_model():
+    """Frozen before the first model loads (in a fresh process, as a worker starts): the library
+    is never walked by a collection again, while a model dropped later is still freed."""
+    ran = subprocess.run(
+        [sys.executable, "-c", FREEZE_CHECK], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    library_collectable, model_collectable = ran.stdout.split("\n")[0].split()
+    assert (library_collectable, model_collectable) == ("False", "True")
+    assert ran.stdout.split("\n")[1] == "True", "the unloaded model was freed"
