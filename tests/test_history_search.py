@@ -294,4 +294,17 @@ def test_it_uses_the_gin_index_on_postgresql(corpus, alice):
         cursor.execute("SET LOCAL enable_seqscan = off")
     for terms in (["budget"], ["预算安排"], ["review.wav", "-money"]):
         jobs = selectors._pg_search(Job.objects.all(), terms)  # the owner's index aside
-        assert "transcription_job_fts_gin" in jobs.explain(), terms
+        assert "transcription_job_search_gin" in jobs.explain(), terms
+
+
+@POSTGRES
+def test_it_keeps_the_postgresql_document_in_step_with_the_jobs(alice, bob):
+    job = make_job(alice, name="first.wav", text="")
+    assert names(alice, query="budget") == []
+    Job.objects.filter(pk=job.pk).update(text="the budget is approved")  # as job_finish writes it
+    assert names(alice, query="budget") == ["first.wav"]
+    Job.objects.filter(pk=job.pk).update(original_name="renamed.wav", text="研发投入 something else")
+    assert names(alice, query="budget") == [] and names(alice, query="renamed") == ["renamed.wav"]
+    assert names(alice, query="研发") == ["renamed.wav"]
+    Job.objects.filter(pk=job.pk).update(owner=bob, progress=0.5)  # no new text: no new document
+    assert names(alice, query="something") == [] and names(bob, query="something") == ["renamed.wav"]

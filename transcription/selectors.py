@@ -257,11 +257,9 @@ SEARCH_PROBE_BATCHES = 4  # ...and how many such batches before asking SQLite fo
 # 投入): a Chinese term is found by its pairs, all present, then confirmed by LIKE on those rows.
 # Kana, CJK ideographs (and their extensions), hangul syllables:
 _PG_CJK_CHAR = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]"
-HISTORY_PG_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, history_cjk_bigrams(regexp_replace("
-    "COALESCE(\"transcription_job\".\"original_name\", '') || ' ' || "
-    "COALESCE(\"transcription_job\".\"text\", ''), '[._/@-]+', ' ', 'g')))"
-)  # exactly the expression migration 0007 indexes, or PostgreSQL will not use the index
+# The job's document, kept in a column by a trigger (migration 0009: the words of migration
+# 0007's expression, computed once per write instead of once per row searched).
+HISTORY_PG_DOCUMENT = '"transcription_job"."search_document"'
 _PG_INNER_MARKS = re.compile(r"(?<=\w)[._/@-]+(?=\w)")
 _PG_CJK_RUN = re.compile(_PG_CJK_CHAR + "+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ transcription_job keep both in step. NOTE: Django rebuilds a SQLite table for ma
 transcription_job must call `install_sqlite_triggers` again (tests/test_history_search.py fails
 if the triggers are missing).
 
-PostgreSQL: a GIN index on the expression `selectors.HISTORY_PG_DOCUMENT` queries use (with the
+PostgreSQL: a GIN index on the expression PG_DOCUMENT (stored in a column by migration 0009; with the
 function history_cjk_bigrams, for Chinese), built concurrently so writes carry on meanwhile; no
 extension (no pg_trgm) needed. Other databases:
 nothing (search falls back to LIKE).
@@ -80,7 +80,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
              generate_series(1, greatest(length(m.run[1]) - 1, 1)) AS i
     ), '')
 $$"""
-# The expression of selectors.HISTORY_PG_DOCUMENT, character for character. Marks that glue
+# The document searches used (migration 0009 stores it in a column since). Marks that glue
 # words into one token (review.wav, 3.5, e-mail) become spaces.
 PG_DOCUMENT = (
     "to_tsvector('simple'::regconfig, history_cjk_bigrams(regexp_replace("
