@@ -37,4 +37,5 @@ def freeze_startup_objects() -> None:
     """Everything imported by now (Django, the apps, Twisted: ~140,000 objects) lives as long as
     the process. Left to the collector, each full collection walks all of it: a ~65 ms pause that
     every open websocket felt as late progress (bench/ws_latency.py). Frozen, they are skipped."""
+    gc.collect()  # what is already garbage goes now, not frozen with the rest
     gc.freeze()
