@@ -72,6 +72,20 @@ def test_it_tells_each_user_their_place_in_the_fair_order(
     assert [row.id for row in selectors.queue_order(queue="asr")] == [a1.id, b1.id, a2.id, a3.id]
 
 
+def test_it_reads_only_the_head_of_the_order_when_asked(
+    settings, alice, bob, default_profile, django_capture_on_commit_callbacks
+):
+    """The dispatcher asks for a few rows; the database orders them, so they are the same few as
+    the head of the whole order (dispatched first, then round-robin by turn, older first)."""
+    settings.ASR_DISPATCH_WINDOW = 1
+    a1, a2, a3 = create(alice, default_profile, django_capture_on_commit_callbacks, count=3)
+    b1, b2 = create(bob, default_profile, django_capture_on_commit_callbacks, count=2)
+    whole = [row.id for row in selectors.queue_order(queue="asr")]
+    assert whole == [a1.id, b1.id, a2.id, b2.id, a3.id]
+    for limit in range(6):
+        assert [row.id for row in selectors.queue_order(queue="asr", limit=limit)] == whole[:limit]
+
+
 def test_it_refills_the_window_when_redis_lost_it_without_losing_or_repeating_a_job(
     settings, alice, bob, default_profile, django_capture_on_commit_callbacks
 ):

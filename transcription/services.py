@@ -97,7 +97,10 @@ def _window_free(queue: str) -> int:
 
 def _dispatch(queue: str) -> list[str]:
     free = _window_free(queue)  # again, now that we hold the lock
-    picked = [row.id for row in selectors.queue_order(queue=queue) if row.dispatched_at is None][:free]
+    # Fair order puts the dispatched jobs (at most a window of them) first: read no further.
+    limit = free + settings.ASR_DISPATCH_WINDOW if settings.ASR_FAIR_SCHEDULING else None
+    rows = selectors.queue_order(queue=queue, limit=limit)
+    picked = [row.id for row in rows if row.dispatched_at is None][:free]
     dispatched = []
     for job_id in picked:
         # Marked first, then enqueued: a worker only needs the job to be queued, and a job
