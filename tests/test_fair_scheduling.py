@@ -5,13 +5,13 @@ user's single file. Real Redis, the real worker command, Whisper tiny.en."""
 from __future__ import annotations
 
 import io
-import wave
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from tests.conftest import AUDIO, upload_of
+from tests.test_browser_upload import silent_wav
 from transcription import queues, selectors, services
 from transcription.models import Job
 
@@ -21,13 +21,7 @@ CLIP = AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav"
 
 def silence(seconds: float = 1.0) -> SimpleUploadedFile:
     """A short silent WAV: Whisper's VAD finds nothing, so such a job costs almost no time."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16_000)
-        w.writeframes(b"\0\0" * int(16_000 * seconds))
-    return SimpleUploadedFile("silence.wav", buffer.getvalue())
+    return SimpleUploadedFile("silence.wav", silent_wav(seconds))
 
 
 def create(owner, profile, capture, count: int = 1, upload=silence) -> list[Job]:

@@ -62,6 +62,12 @@ def environment(redis_port: int) -> dict:
     }
 
 
+def start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL), port
+
+
 def manage(env: dict, *args: str) -> str:
     command = [sys.executable, "manage.py", *args]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -111,9 +117,7 @@ def test_it_keeps_serving_through_a_redis_restart_and_loses_no_job(tmp_path, ali
     redis = PrivateRedis(tmp_path)
     redis.start()
     env = environment(redis.port)
-    port = free_port()
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"]
-    daphne = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    daphne, port = start_daphne(env)
     try:
         wait_for_port(port)
         browser = Browser(f"http://127.0.0.1:{port}")
@@ -155,9 +159,7 @@ def test_it_keeps_an_open_dashboard_live_through_a_redis_restart(tmp_path, alice
     redis = PrivateRedis(tmp_path)
     redis.start()
     env = environment(redis.port)
-    port = free_port()
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"]
-    daphne = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    daphne, port = start_daphne(env)
     with (tmp_path / "worker.log").open("w") as log:
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "asrworker", "--no-preload"],
