@@ -22,7 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.serializers import UploadField, check_size, split_phrases
+from api.serializers import UploadField, check_size
+from hotwords import services as hotword_services
 from transcription import exports, selectors, services
 from transcription.models import EngineProfile, Job
 
@@ -81,7 +82,7 @@ class OpenAITranscriptionRequestSerializer(serializers.Serializer):
         return upload
 
     def validate_prompt(self, text: str) -> list[str]:
-        return split_phrases(text)
+        return hotword_services.typed_phrases(text)
 
 
 class OpenAISegmentSerializer(serializers.Serializer):

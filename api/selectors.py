@@ -18,10 +18,3 @@ def token_get(*, user, token_id) -> ApiToken:
         return ApiToken.objects.get(user=user, pk=token_id)
     except (ApiToken.DoesNotExist, ValueError, TypeError):
         raise Http404("No such token.") from None
-
-
-def token_find(*, key_hash: str) -> ApiToken | None:
-    """The token with this hash, for authentication. The one selector without `user=`: it is
-    how the user is found. Looking up the hash, not the token, keeps the comparison
-    constant-time in what the caller sends."""
-    return ApiToken.objects.select_related("user").filter(key_hash=key_hash).first()

@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 
 from hotwords import selectors as hotword_selectors
+from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import exports, selectors
+from transcription import exports, selectors, services
 from transcription.models import EngineProfile, Job
 
-MAX_TYPED_HOTWORDS = 200
 EXPORT_FORMATS = list(exports.FORMATS)
 
 
@@ -26,18 +25,12 @@ class RequestTooLarge(APIException):
     default_code = "too_large"
 
 
-def split_phrases(text: str) -> list[str]:
-    """Typed hotwords: separated by commas or new lines, as in the upload form."""
-    raw = text.replace("\n", ",")
-    return [w.strip() for w in raw.split(",") if w.strip()][:MAX_TYPED_HOTWORDS]
-
-
 def check_size(upload) -> None:
-    if upload.size > settings.UPLOAD_MAX_BYTES:
-        raise RequestTooLarge(
-            f"{upload.name} is {filesizeformat(upload.size)}; "
-            f"the limit is {filesizeformat(settings.UPLOAD_MAX_BYTES)}."
-        )
+    """The services' size rule, as the 413 the API answers (not a 400 on the field)."""
+    try:
+        services.upload_check_size(upload)
+    except DjangoValidationError as error:
+        raise RequestTooLarge(error.messages[0]) from None
 
 
 @extend_schema_field({"type": "string", "format": "binary"})
@@ -117,7 +110,7 @@ class JobCreateSerializer(serializers.Serializer):
         return list(found.values())
 
     def validate_hotwords(self, text: str) -> list[str]:
-        return split_phrases(text)
+        return hotword_services.typed_phrases(text)
 
     def validate(self, data: dict) -> dict:
         uploads = ([data.pop("file")] if data.get("file") else []) + data.pop("files", [])
@@ -223,7 +216,9 @@ class JobListQuerySerializer(serializers.Serializer):
     created_after = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
     created_before = serializers.DateTimeField(required=False, help_text="ISO 8601, exclusive.")
     search = serializers.CharField(
-        required=False, max_length=200, help_text="In the name and the transcript."
+        required=False,
+        max_length=200,
+        help_text="Words in the name and the transcript (all of them), as the history searches.",
     )
 
 
@@ -273,22 +268,18 @@ class HotwordListSerializer(serializers.Serializer):
         ):
             raise serializers.ValidationError({"shared": "A list cannot change between personal and shared."})
         shared = data.get("is_shared", self.instance.is_shared if self.instance else False)
-        if data.get("apply_by_default") and not shared:
-            raise serializers.ValidationError(
-                {"apply_by_default": "Only a shared list applies to every upload."}
-            )
-        if "name" in data:
-            self._check_name(data["name"], owner=None if shared else user)
+        current = self.instance or HotwordList()
+        candidate = HotwordList(
+            pk=current.pk,
+            owner=None if shared else user,
+            name=data.get("name", current.name),
+            apply_by_default=data.get("apply_by_default", current.apply_by_default),
+        )
+        try:
+            hotword_services.hotword_list_check(user=user, hotword_list=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
         return data
-
-    def _check_name(self, name: str, *, owner) -> None:
-        exclude_id = self.instance.pk if self.instance else None
-        user = self.context["request"].user
-        if hotword_selectors.hotword_list_name_taken(
-            user=user, owner=owner, name=name, exclude_id=exclude_id
-        ):
-            whose = "a shared list" if owner is None else "a list"
-            raise serializers.ValidationError({"name": f"There is already {whose} called “{name}”."})
 
 
 class HotwordListDetailSerializer(HotwordListSerializer):

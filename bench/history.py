@@ -212,7 +212,7 @@ def main() -> int:
     from django.test import Client
     from django.urls import reverse
 
-    from transcription import selectors
+    from transcription import history as job_history
     from transcription.models import Job
 
     try:
@@ -242,7 +242,7 @@ def main() -> int:
         history = reverse("history")
         urls = {
             "list first page": history,
-            "list deep page (90% down)": f"{history}?after={selectors.history_cursor(deep)}",
+            "list deep page (90% down)": f"{history}?after={job_history.cursor(deep)}",
             **{label: f"{history}?q={word}" for label, word in QUERIES.items()},
             "job page": reverse("job_detail", args=[one.id]),
         }

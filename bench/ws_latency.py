@@ -1,7 +1,7 @@
 """How long a job's progress event takes from the worker's publish to a browser's websocket.
 
 Starts daphne (no worker) on a throwaway VAR_DIR and Redis database 8. This process plays the
-worker: it calls `transcription.progress.publish(job)` exactly as the worker's services do (a
+worker: it calls `transcription.progress.send_job_update(job)` exactly as the worker's services do (a
 `job.updated` event through channels-redis to the owner's group), for a running job whose name
 carries the send time and a sequence number. A separate client process (asyncio `websockets`)
 holds the browser-side sockets on `/ws/jobs/` (the dashboard's route), logged in with real
@@ -136,7 +136,7 @@ def session_cookies(users: int, sockets: int) -> tuple[list[int], list[str]]:
 
 
 def publish_events(user_ids: list[int], events: int, rate: float) -> list[float]:
-    """Publish as the worker does: progress.publish(job) of a running job, paced at `rate`.
+    """Publish as the worker does: progress.send_job_update(job) of a running job, paced at `rate`.
     Return how long each publish call took, in milliseconds."""
     from transcription import progress
     from transcription.models import Job
@@ -149,7 +149,7 @@ def publish_events(user_ids: list[int], events: int, rate: float) -> list[float]
         job = Job(id=job_ids[owner], owner_id=owner, status="running", progress=seq / events, options={})
         sent = time.time()
         job.original_name = f"{NAME_PREFIX} {seq} {sent:.6f}"
-        progress.publish(job)
+        progress.send_job_update(job)
         durations.append((time.time() - sent) * 1000)
     return durations
 

@@ -8,9 +8,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hotwords import selectors
+from hotwords import services
 from hotwords.models import DEFAULT_WEIGHT, MAX_ENTRIES, MAX_WEIGHT, MIN_WEIGHT, HotwordList
-from hotwords.services import parse_entries
 
 
 def _phrases_help() -> str:
@@ -57,18 +56,16 @@ class HotwordListForm(forms.ModelForm):
         if self.instance.pk:
             self.initial.setdefault("phrases", self.instance.as_text())
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"]
-        taken = selectors.hotword_list_name_taken(
-            user=self.user, owner=self.user, name=name, exclude_id=self.instance.pk
-        )
-        if taken:
-            raise ValidationError(gettext("You already have a list called “%(name)s”.") % {"name": name})
-        return name
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("name"):
+            candidate = HotwordList(pk=self.instance.pk, owner=self.user, name=cleaned["name"])
+            add_rule_errors(self, user=self.user, candidate=candidate)
+        return cleaned
 
     def clean_phrases(self) -> str:
         text = self.cleaned_data["phrases"]
-        parse_entries(text)  # its ValidationError holds every problem, one message per line
+        services.parse_entries(text)  # its ValidationError holds every problem, one message per line
         return text
 
     def add_save_errors(self, error: ValidationError) -> None:
@@ -125,35 +122,28 @@ class HotwordListAdminForm(forms.ModelForm):
         if "phrases" in cleaned:
             field = "import_file" if imported is not None else "phrases"
             self._check_phrases(cleaned["phrases"], field=field)
-        if cleaned.get("apply_by_default") and cleaned.get("owner"):
-            self.add_error(
-                "apply_by_default", gettext("Only shared lists (no owner) can be applied to every upload.")
+        if cleaned.get("name") and "owner" in cleaned:
+            candidate = HotwordList(
+                pk=self.instance.pk,
+                owner=cleaned["owner"],
+                name=cleaned["name"],
+                apply_by_default=cleaned.get("apply_by_default", False),
             )
-        self._check_name(cleaned)
+            add_rule_errors(self, user=self.user, candidate=candidate)
         return cleaned
 
     def _check_phrases(self, text: str, *, field: str) -> None:
         try:
-            parse_entries(text)
+            services.parse_entries(text)
         except ValidationError as error:
             self.add_error(field, error)  # every problem, one message per line
 
-    def _check_name(self, cleaned: dict) -> None:
-        # Django's own check would say "Constraint “unique_shared_list_name” is violated."
-        if not cleaned.get("name") or "owner" not in cleaned:
-            return
-        owner, name = cleaned["owner"], cleaned["name"]
-        taken = selectors.hotword_list_name_taken(
-            user=self.user, owner=owner, name=name, exclude_id=self.instance.pk
-        )
-        if not taken:
-            return
-        if owner is None:
-            self.add_error(
-                "name", gettext("There is already a shared list called “%(name)s”.") % {"name": name}
-            )
-        else:
-            self.add_error(
-                "name",
-                gettext("%(owner)s already has a list called “%(name)s”.") % {"owner": owner, "name": name},
-            )
+
+def add_rule_errors(form: forms.Form, *, user, candidate: HotwordList) -> None:
+    """The save rules of hotwords.services (a free name, who may apply to every upload) as the
+    form's errors, on the fields they name."""
+    try:
+        services.hotword_list_check(user=user, hotword_list=candidate)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            form.add_error(field, messages)

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from hotwords.models import HotwordList
+from hotwords.models import DEFAULT_WEIGHT, HotwordList
 
 
 def hotword_list_visible(*, user) -> QuerySet[HotwordList]:
@@ -22,9 +22,19 @@ def hotword_list_selectable(*, user) -> QuerySet[HotwordList]:
     return hotword_list_visible(user=user).filter(active=True).exclude(owner=None, apply_by_default=True)
 
 
-def hotword_list_applied_by_default() -> QuerySet[HotwordList]:
-    """Shared lists every upload gets. Not user-scoped: they apply to everyone."""
+def hotword_list_applied_by_default(*, user) -> QuerySet[HotwordList]:
+    """The lists every upload of the user gets whatever they pick: today the active shared lists
+    marked so, the same for everyone."""
     return HotwordList.objects.filter(owner=None, active=True, apply_by_default=True)
+
+
+def hotword_lists_for_upload(*, user, picked) -> list[HotwordList]:
+    """The lists an upload of the user runs with: those applied to every upload, then those picked
+    that are not among them. A picked list that is not the user's to use is left out (the forms
+    and the API have refused it already)."""
+    applied = list(hotword_list_applied_by_default(user=user))
+    usable = [lst for lst in picked if lst.owner_id in (None, user.pk) and lst not in applied]
+    return applied + usable
 
 
 def hotword_list_get_own(*, user, list_id) -> HotwordList:
@@ -35,9 +45,13 @@ def hotword_list_get_own(*, user, list_id) -> HotwordList:
         raise Http404("No such hotword list.") from None
 
 
-def hotword_snapshot(*, lists) -> list[dict]:
-    """The exact hotwords a job runs with: each phrase once (first list wins), with its weight."""
+def hotword_snapshot(*, user, lists, typed=()) -> list[dict]:
+    """The exact hotwords an upload of the user runs with: the phrases typed (at the default
+    weight), then those of `lists` (see hotword_lists_for_upload); each phrase once, the first
+    one found winning, with its weight."""
     seen: dict[str, dict] = {}
+    for phrase in typed:
+        seen.setdefault(phrase.lower(), {"phrase": phrase, "weight": DEFAULT_WEIGHT})
     for hotword_list in lists:
         for entry in hotword_list.entries.all():
             seen.setdefault(entry.phrase.lower(), {"phrase": entry.phrase, "weight": entry.weight})

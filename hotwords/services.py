@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from hotwords import selectors
 from hotwords.models import (
     DEFAULT_WEIGHT,
     MAX_ENTRIES,
@@ -22,6 +23,14 @@ from hotwords.models import (
 logger = logging.getLogger(__name__)
 
 _TRAILING_WEIGHT = re.compile(r"^(?P<phrase>.*?)\s+(?P<weight>-?\d+)$")
+MAX_TYPED_PHRASES = 200
+
+
+def typed_phrases(text: str) -> list[str]:
+    """Hotwords typed at upload (the form's box, the API's `hotwords`, the OpenAI `prompt`):
+    separated by commas or new lines; at most MAX_TYPED_PHRASES are kept."""
+    raw = text.replace("\n", ",")
+    return [w.strip() for w in raw.split(",") if w.strip()][:MAX_TYPED_PHRASES]
 
 
 def parse_entries(text: str) -> list[tuple[str, int]]:
@@ -78,6 +87,30 @@ def _check(phrase: str, weight: int, first_seen_on: int | None) -> str:
     if first_seen_on is not None:
         return _("'%(phrase)s' is already on line %(line)d.") % {"phrase": phrase, "line": first_seen_on}
     return ""
+
+
+def hotword_list_check(*, user, hotword_list: HotwordList) -> None:
+    """The rules a list must meet to be saved, whoever saves it (the user's page, Django admin,
+    the API), as a ValidationError by field: a name its owner (or, for a shared list, the shared
+    lists) does not use yet, and only a shared list applied to every upload."""
+    errors = {}
+    if hotword_list.apply_by_default and hotword_list.owner_id is not None:
+        errors["apply_by_default"] = _("Only shared lists (no owner) can be applied to every upload.")
+    name, owner = hotword_list.name, hotword_list.owner
+    if name and selectors.hotword_list_name_taken(
+        user=user, owner=owner, name=name, exclude_id=hotword_list.pk
+    ):
+        if owner is None:
+            errors["name"] = _("There is already a shared list called “%(name)s”.") % {"name": name}
+        elif owner == user:
+            errors["name"] = _("You already have a list called “%(name)s”.") % {"name": name}
+        else:
+            errors["name"] = _("%(owner)s already has a list called “%(name)s”.") % {
+                "owner": owner,
+                "name": name,
+            }
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

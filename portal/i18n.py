@@ -5,9 +5,10 @@ the same job is read on pages in either. The message is translated when it is sh
 (`translate_stored`, used by the templates and the websocket consumer):
 
 - a message that is exactly a msgid of the catalog is translated as a whole;
-- a message made from one of STORED_TEMPLATES (placeholders like "{limit}") is matched against
-  it, and the template's translation is filled with the same values (a file format's or a
-  limit's English words stay as they were);
+- a message made from one of the stored templates (placeholders like "{limit}"), which the apps
+  that write them register at start (`register_stored_templates`, from an AppConfig.ready), is
+  matched against it, and the template's translation is filled with the same values (a file
+  format's or a limit's English words stay as they were);
 - anything else (an engine's own exception text, a model path) is shown as stored.
 """
 
@@ -30,11 +31,18 @@ ENGINE_MESSAGES = (
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def stored_templates() -> tuple[str, ...]:
-    """The English templates with placeholders that job errors are made from."""
-    from transcription import audio, services
+_stored_templates: list[str] = []
 
-    return (audio.NOT_ACCEPTED, audio.TOO_LONG, audio.TOO_BIG, services.WORKER_LOST)
+
+def register_stored_templates(*templates: str) -> None:
+    """English templates with placeholders that stored messages are made from."""
+    _stored_templates.extend(t for t in templates if t not in _stored_templates)
+    _patterns.cache_clear()
+
+
+def stored_templates() -> tuple[str, ...]:
+    """The English templates with placeholders that stored messages are made from."""
+    return tuple(_stored_templates)
 
 
 @functools.cache

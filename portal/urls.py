@@ -1,16 +1,15 @@
+"""The root URLconf: the composition root, which alone may import every app."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from portal import views as portal_views
 from portal.login_throttle import ThrottledAuthenticationForm
 
 admin.site.login_form = ThrottledAuthenticationForm  # the admin's log-in page is throttled too
 
 urlpatterns = [
-    path("healthz", portal_views.healthz, name="healthz"),
-    path("metrics", portal_views.metrics, name="metrics"),
     # The language switcher posts here (the choice is kept in the django_language cookie), and
     # the pages' scripts get their strings (the djangojs domain, locale/) from jsi18n/.
     path("i18n/setlang/", set_language, name="set_language"),

@@ -94,7 +94,7 @@ def test_it_reports_every_invalid_phrase_and_saves_nothing(alice):
 def test_it_refuses_a_name_the_user_already_has(alice, alices_list):
     response = api_for(alice).post(LISTS, {"name": "Austen"}, format="json")
     assert response.status_code == 400 and response.json() == {
-        "name": ["There is already a list called “Austen”."]
+        "name": ["You already have a list called “Austen”."]
     }
 
 

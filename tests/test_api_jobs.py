@@ -159,8 +159,11 @@ def test_it_filters_and_searches_the_list(alice, default_profile):
     cutoff = (timezone.now() - timedelta(days=1)).isoformat()
     assert names(created_before=cutoff) == ["archive.wav"]
     assert names(created_after=cutoff) == ["monday.wav", "tuesday.wav"]
-    assert names(search="TUES") == ["tuesday.wav"]
+    # The history's full-text search: whole words, any case, name and transcript, all terms.
+    assert names(search="TUESDAY") == ["tuesday.wav"]
     assert names(search="Budget") == ["monday.wav"]
+    assert names(search="quarterly budget") == ["monday.wav"]
+    assert names(search="budget tuesday") == []
     assert api.get(JOBS, {"status": "lost"}).status_code == 400
     assert api.get(JOBS, {"created_after": "yesterday"}).status_code == 400
 

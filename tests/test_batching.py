@@ -69,10 +69,14 @@ def test_it_recognises_short_jobs_together_and_fails_a_bad_file_alone(
 def test_it_runs_each_job_alone_when_the_batched_call_fails(
     alice, default_profile, django_capture_on_commit_callbacks, monkeypatch
 ):
-    def out_of_memory(self, audios, **kwargs):  # the device is the boundary we stand in for
-        raise EngineOutOfMemory("The device ran out of memory on these recordings.")
+    whole = WhisperEngine.transcribe_many
 
-    monkeypatch.setattr(WhisperEngine, "transcribe_many", out_of_memory)
+    def out_of_memory_together(self, audios, **kwargs):  # the device is the boundary we stand in for
+        if len(audios) > 1:
+            raise EngineOutOfMemory("The device ran out of memory on these recordings.")
+        return whole(self, audios, **kwargs)  # each one alone fits
+
+    monkeypatch.setattr(WhisperEngine, "transcribe_many", out_of_memory_together)
     paths = [Path(p) for p in english_clips()][:3]
     jobs = queue_clips(alice, default_profile, django_capture_on_commit_callbacks, paths)
     run_worker(batch_max_jobs=3)
@@ -92,7 +96,8 @@ def test_it_leaves_long_jobs_and_other_options_out_of_a_batch(
         )  # fmt: skip
     engine_calls = Spy(monkeypatch, WhisperEngine, "transcribe_many")
     run_worker(batch_max_jobs=8)
-    assert sorted(len(args[1]) for args, _ in engine_calls.calls) == [2]  # jobs 1 and 3 only
+    # Jobs 1 and 3 together; the long one and the one with other hotwords each alone.
+    assert sorted(len(args[1]) for args, _ in engine_calls.calls) == [1, 1, 2]
     assert Job.objects.filter(status=Job.Status.DONE).count() == 4
     assert Job.objects.get(pk=other.pk).options.get("batched") is None
 

@@ -174,7 +174,7 @@ def test_cancel_retry_and_time_left_from_the_dashboard(portal_url, browser, alic
     def report(fraction: float) -> None:
         Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, progress=fraction, duration=30.0)
         job.refresh_from_db()
-        outside_playwright(lambda: progress.publish(job))
+        outside_playwright(lambda: progress.send_job_update(job))
 
     report(0.2)
     expect(status).to_have_text("Running")

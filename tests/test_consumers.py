@@ -155,7 +155,7 @@ def test_it_forwards_events_without_touching_the_database(alice, default_profile
         await ws.receive_json_from()  # the sync: connecting went through channels' hygiene
         before = len(closes.calls)
         for _ in range(3):
-            await sync_to_async(progress.publish)(job)
+            await sync_to_async(progress.send_job_update)(job)
             assert (await ws.receive_json_from(timeout=5))["job"]["id"] == str(job.id)
         after = len(closes.calls)
         await ws.disconnect()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.engine_calls import transcribe_one
 from tests.spies import Spy, network
 from transcription.engine import SAMPLE_RATE, EngineConfig, EngineOutOfMemory, JobCancelled, ModelMissing
 
@@ -67,7 +68,7 @@ def engine(loaded):
 def test_it_loads_from_local_directories_without_network(loaded):
     engine, attempts_while_loading = loaded
     with network.recording() as attempts_while_transcribing:
-        transcript = engine.transcribe(load_clip("zh_04.wav"), hotwords=["星火计划"])
+        transcript = transcribe_one(engine, load_clip("zh_04.wav"), hotwords=["星火计划"])
     assert transcript.segments
     assert attempts_while_loading == []
     assert attempts_while_transcribing == []
@@ -76,7 +77,7 @@ def test_it_loads_from_local_directories_without_network(loaded):
 def test_it_returns_segments_with_timestamps(engine):
     audio = three_sentences()
     duration = len(audio) / SAMPLE_RATE
-    transcript = engine.transcribe(audio)
+    transcript = transcribe_one(engine, audio)
 
     assert len(transcript.segments) == 3  # one per sentence
     previous_end = 0.0
@@ -93,7 +94,7 @@ def test_it_reports_progress_as_audio_seconds(engine):
     audio = three_sentences()
     total = len(audio) / SAMPLE_RATE
     calls: list[tuple[float, float]] = []
-    engine.transcribe(audio, on_progress=lambda done, of: calls.append((done, of)))
+    transcribe_one(engine, audio, on_progress=lambda done, of: calls.append((done, of)))
 
     assert len(calls) >= 3  # a call per batch, then the final one
     done = [d for d, _ in calls]
@@ -107,7 +108,7 @@ def test_it_reports_progress_after_every_clip_not_only_every_batch(engine, monke
 
     monkeypatch.setattr(engine, "config", replace(engine.config, batch_size_s=300))  # one batch of three
     calls: list[tuple[float, float]] = []
-    engine.transcribe(three_sentences(), on_progress=lambda done, of: calls.append((done, of)))
+    transcribe_one(engine, three_sentences(), on_progress=lambda done, of: calls.append((done, of)))
 
     assert len(calls) == 4  # one per sentence (on CPU each is its own model call), then the final one
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
@@ -123,16 +124,16 @@ def test_it_lets_a_cancel_raised_from_progress_stop_the_recognition(engine, monk
         raise JobCancelled("cancelled")
 
     with pytest.raises(JobCancelled):
-        engine.transcribe(three_sentences(), on_progress=cancelled)
+        transcribe_one(engine, three_sentences(), on_progress=cancelled)
     assert len(recognised.calls) == 1  # stopped after the first of three sentences
-    assert engine.transcribe(load_clip("zh_04.wav")).segments  # and the engine still works
+    assert transcribe_one(engine, load_clip("zh_04.wav")).segments  # and the engine still works
 
 
 def test_it_passes_hotwords_to_the_model(engine, monkeypatch):
     model = engine._asr.model
     parsing = Spy(monkeypatch, model, "generate_hotwords_list")
     decoding = Spy(monkeypatch, model, "_seaco_decode_with_ASF")
-    engine.transcribe(load_clip("zh_04.wav"), hotwords=["星火计划", "达摩院"])
+    transcribe_one(engine, load_clip("zh_04.wav"), hotwords=["星火计划", "达摩院"])
 
     assert [args[0] for args, _ in parsing.calls] == ["星火计划 达摩院"]
     tokenizer = engine._asr.kwargs["tokenizer"]
@@ -149,7 +150,7 @@ def test_it_sends_no_biasing_list_without_hotwords(engine, monkeypatch):
     model = engine._asr.model
     parsing = Spy(monkeypatch, model, "generate_hotwords_list")
     decoding = Spy(monkeypatch, model, "_seaco_decode_with_ASF")
-    engine.transcribe(load_clip("zh_04.wav"), hotwords=[])
+    transcribe_one(engine, load_clip("zh_04.wav"), hotwords=[])
 
     assert [args[0] for args, _ in parsing.calls] == [None]
     assert decoding.calls[0][1]["hw_list"] is None
@@ -159,7 +160,7 @@ def test_it_keeps_hotwords_that_look_like_urls_or_files_from_being_fetched(engin
     # funasr downloads a hotword string starting with "http" and reads one ending in ".txt".
     parsing = Spy(monkeypatch, engine._asr.model, "generate_hotwords_list")
     with network.recording() as attempts:
-        engine.transcribe(load_clip("zh_01.wav"), hotwords=["https://example.com/x", "notes.txt"])
+        transcribe_one(engine, load_clip("zh_01.wav"), hotwords=["https://example.com/x", "notes.txt"])
     assert attempts == []
     assert parsing.calls[0][0][0] == "Https://example.com/x notes.TXT"
 
@@ -167,7 +168,7 @@ def test_it_keeps_hotwords_that_look_like_urls_or_files_from_being_fetched(engin
 def test_it_returns_nothing_for_silence(engine):
     calls: list[tuple[float, float]] = []
     silence = np.zeros(3 * SAMPLE_RATE, dtype=np.float32)
-    transcript = engine.transcribe(silence, on_progress=lambda done, of: calls.append((done, of)))
+    transcript = transcribe_one(engine, silence, on_progress=lambda done, of: calls.append((done, of)))
     assert transcript.text == ""
     assert transcript.segments == []
     assert calls[-1] == (3.0, 3.0)
@@ -177,7 +178,7 @@ def test_it_caps_segments_at_max_segment_ms(model_dirs):
     from transcription.engine.funasr_engine import FunasrEngine
 
     engine = FunasrEngine(make_config(model_dirs, max_segment_ms=2000))
-    transcript = engine.transcribe(load_clip("zh_04.wav"))  # 8.8 s of continuous speech
+    transcript = transcribe_one(engine, load_clip("zh_04.wav"))  # 8.8 s of continuous speech
     assert len(transcript.segments) >= 4
     # fsmn-vad cuts on the first 10 ms frame past the limit, so a segment may run one frame over.
     assert all(s.end - s.start <= 2.0 + 0.011 for s in transcript.segments)
@@ -206,7 +207,7 @@ def test_it_punctuates_with_a_punctuation_model(model_dirs):
     from transcription.engine.funasr_engine import FunasrEngine
 
     engine = FunasrEngine(make_config(model_dirs, punc_model=str(model_dirs["punc"])))
-    transcript = engine.transcribe(three_sentences())
+    transcript = transcribe_one(engine, three_sentences())
     assert len(transcript.segments) == 3
     assert all(s.text for s in transcript.segments)
     assert "<unk>" not in transcript.text
@@ -218,16 +219,7 @@ def test_it_reports_out_of_memory_clearly(engine, monkeypatch):
 
     monkeypatch.setattr(engine._asr, "generate", exhausted)
     with pytest.raises(EngineOutOfMemory, match="ran out of memory"):
-        engine.transcribe(load_clip("zh_01.wav"))
-
-
-def test_it_joins_tokens_without_spaces_between_chinese_characters():
-    from transcription.engine.funasr_engine import join_words
-
-    assert join_words("我 们 去 开 会".split()) == "我们去开会"
-    assert join_words("hello world".split()) == "hello world"
-    assert join_words("我 用 iphone 打 电 话".split()) == "我用iphone打电话"
-    assert join_words(["今天下雨。", "we stay home."]) == "今天下雨。we stay home."
+        transcribe_one(engine, load_clip("zh_01.wav"))
 
 
 def test_it_speaks_each_model_class_dialect_of_hotwords_itn_and_language(engine, monkeypatch):

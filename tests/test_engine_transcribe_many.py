@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import AUDIO, english_clips
+from tests.engine_calls import transcribe_each
 from transcription import audio
-from transcription.engine import SAMPLE_RATE, EngineConfig, get_engine, transcribe_each
+from transcription.engine import SAMPLE_RATE, EngineConfig, get_engine
 from transcription.engine.funasr_engine import FunasrEngine
 from transcription.engine.whisper_engine import bundled_model_dir
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.engine_calls import transcribe_one
 from tests.hostile import AUDIO
 from transcription import audio
 from transcription.engine import EngineConfig, JobCancelled, ModelMissing, get_engine
@@ -21,7 +22,7 @@ def whisper():
 def test_it_transcribes_english_speech_with_timestamps(whisper):
     samples = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
     calls = []
-    result = whisper.transcribe(samples, on_progress=lambda done, total: calls.append((done, total)))
+    result = transcribe_one(whisper, samples, on_progress=lambda done, total: calls.append((done, total)))
     assert "dashwood" in result.text.lower()
     assert result.language == "en"
     ends = [s.end for s in result.segments]
@@ -38,13 +39,13 @@ def test_it_lets_a_cancel_raised_from_progress_stop_the_recognition(whisper):
         raise JobCancelled("cancelled")
 
     with pytest.raises(JobCancelled):
-        whisper.transcribe(np.tile(clip, 6), on_progress=cancelled)
+        transcribe_one(whisper, np.tile(clip, 6), on_progress=cancelled)
     assert len(calls) == 1  # not one more segment was recognised
-    assert "dashwood" in whisper.transcribe(clip).text.lower()  # and the engine still works
+    assert "dashwood" in transcribe_one(whisper, clip).text.lower()  # and the engine still works
 
 
 def test_it_gives_silence_no_text(whisper):
-    assert whisper.transcribe(np.zeros(48_000, dtype=np.float32)).text == ""
+    assert transcribe_one(whisper, np.zeros(48_000, dtype=np.float32)).text == ""
 
 
 def test_it_names_a_missing_model_directory(tmp_path):

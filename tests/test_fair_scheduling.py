@@ -10,9 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from portal import queues
 from tests.conftest import AUDIO, upload_of
 from tests.test_browser_upload import silent_wav
-from transcription import queues, selectors, services
+from transcription import scheduler, selectors, services, upkeep
 from transcription.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_it_tells_each_user_their_place_in_the_fair_order(
     jobs = [a1, a2, a3, b1]
     assert selectors.job_queue_positions(user=alice, jobs=jobs) == {a1.id: 1, a2.id: 3, a3.id: 4}
     assert selectors.job_queue_positions(user=bob, jobs=jobs) == {b1.id: 2}
-    assert [row.id for row in selectors.queue_order(queue="asr")] == [a1.id, b1.id, a2.id, a3.id]
+    assert [row.id for row in scheduler.queue_order(queue="asr")] == [a1.id, b1.id, a2.id, a3.id]
 
 
 def test_it_reads_only_the_head_of_the_order_when_asked(
@@ -74,10 +75,10 @@ def test_it_reads_only_the_head_of_the_order_when_asked(
     settings.ASR_DISPATCH_WINDOW = 1
     a1, a2, a3 = create(alice, default_profile, django_capture_on_commit_callbacks, count=3)
     b1, b2 = create(bob, default_profile, django_capture_on_commit_callbacks, count=2)
-    whole = [row.id for row in selectors.queue_order(queue="asr")]
+    whole = [row.id for row in scheduler.queue_order(queue="asr")]
     assert whole == [a1.id, b1.id, a2.id, b2.id, a3.id]
     for limit in range(6):
-        assert [row.id for row in selectors.queue_order(queue="asr", limit=limit)] == whole[:limit]
+        assert [row.id for row in scheduler.queue_order(queue="asr", limit=limit)] == whole[:limit]
 
 
 def test_it_refills_the_window_when_redis_lost_it_without_losing_or_repeating_a_job(
@@ -88,7 +89,7 @@ def test_it_refills_the_window_when_redis_lost_it_without_losing_or_repeating_a_
     jobs += create(bob, default_profile, django_capture_on_commit_callbacks)
     queues.get_queue("asr").connection.flushdb()  # Redis restarted without its data
     with django_capture_on_commit_callbacks(execute=True):
-        report = services.jobs_reconcile(live_workers=set())
+        report = upkeep.jobs_reconcile(live_workers=set())
     assert report.reenqueued == [str(jobs[0].id), str(jobs[4].id)]  # the window again, fair order
     assert rq_ids() == [ticket(jobs[0]), ticket(jobs[4])]
     call_command("asrworker", burst=True, no_preload=True, batch_max_jobs=1, stdout=io.StringIO())

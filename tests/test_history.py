@@ -15,9 +15,9 @@ from django.test import AsyncRequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from transcription import history as history_views
-from transcription import selectors, services
+from transcription import selectors, upkeep
 from transcription.models import Job
+from transcription.views import history as history_views
 
 pytestmark = pytest.mark.django_db
 
@@ -147,9 +147,9 @@ def test_it_deletes_in_bulk_through_the_service(alice, bob, django_capture_on_co
     mine = [make_job(alice, f"a{i}.wav") for i in range(3)]
     theirs = make_job(bob, "b.wav")
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.jobs_delete(user=alice, job_ids=[str(j.id) for j in [*mine, theirs]]) == 3
+        assert upkeep.jobs_delete(user=alice, job_ids=[str(j.id) for j in [*mine, theirs]]) == 3
     assert list(Job.objects.all()) == [theirs]
-    assert services.jobs_delete(user=bob, job_ids=[]) == 0
+    assert upkeep.jobs_delete(user=bob, job_ids=[]) == 0
 
 
 def test_it_downloads_the_selected_finished_jobs_as_a_zip(client, alice, alice_jobs, bob_job):
@@ -264,4 +264,4 @@ def test_it_counts_what_clearing_would_delete(alice, bob):
     assert selectors.jobs_older_than_count(user=alice, days=5) == 1
     assert selectors.jobs_older_than_count(user=bob, days=20) == 0
     with pytest.raises(ValueError):
-        services.jobs_clear_older_than(user=alice, days=-1)
+        upkeep.jobs_clear_older_than(user=alice, days=-1)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from transcription import selectors
+from transcription import search, selectors
 from transcription.models import EngineProfile, Job
 
 pytestmark = pytest.mark.django_db
@@ -211,8 +211,8 @@ def walk(user, *, limit: int, **kwargs) -> tuple[list[Job], list[list[Job]]]:
 
 @pytest.mark.parametrize("probe", [(500, 4), (3, 2), (1, 1)], ids=["probe", "probe-then-all", "all"])
 def test_it_pages_every_job_exactly_once(alice, bob, monkeypatch, probe):
-    monkeypatch.setattr(selectors, "SEARCH_PROBE_BATCH", probe[0])
-    monkeypatch.setattr(selectors, "SEARCH_PROBE_BATCHES", probe[1])
+    monkeypatch.setattr(search, "SEARCH_PROBE_BATCH", probe[0])
+    monkeypatch.setattr(search, "SEARCH_PROBE_BATCHES", probe[1])
     now = timezone.now()
     for i in range(23):
         job = make_job(alice, name=f"a{i}.wav", text="budget" if i % 2 else "other")
@@ -290,9 +290,9 @@ def test_it_uses_the_trigram_tokenizer_where_sqlite_has_it():
     import sqlite3
 
     if sqlite3.sqlite_version_info >= (3, 34):
-        assert selectors._sqlite_fts_tokenizer() == "trigram"
+        assert search.sqlite_fts_tokenizer() == "trigram"
     else:
-        assert selectors._sqlite_fts_tokenizer() == "unicode61"
+        assert search.sqlite_fts_tokenizer() == "unicode61"
 
 
 @POSTGRES

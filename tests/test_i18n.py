@@ -21,7 +21,7 @@ from django.utils import translation
 from portal import i18n
 from portal.asgi import application
 from tests.conftest import english_clips, upload_of
-from transcription import audio, services
+from transcription import audio, services, upkeep
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
@@ -201,7 +201,7 @@ def test_it_shows_stored_job_errors_in_the_readers_language(client, alice, defau
     messages = {
         services.CANCELLED: "已被用户取消。",
         audio.TOO_LONG.format(limit="4:00:00"): "此录音超过了 4:00:00 的时长上限。",
-        services.WORKER_LOST.format(attempts=2): "转写此文件的工作进程意外停止（共 2 次）。",
+        upkeep.WORKER_LOST.format(attempts=2): "转写此文件的工作进程意外停止（共 2 次）。",
         "CUDA error: something only an engine says": "CUDA error: something only an engine says",
     }
     for stored, shown in messages.items():

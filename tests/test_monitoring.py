@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import AUDIO, upload_of
-from transcription import services, workers
+from transcription import services, worker_registry
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
 
 @pytest.fixture
 def redis():
-    from transcription.queues import get_queue
+    from portal.queues import get_queue
 
     return get_queue("asr").connection
 
@@ -24,7 +24,7 @@ def test_it_is_unhealthy_without_a_worker_for_a_queue(client):
 
 
 def test_it_is_healthy_with_a_live_worker_per_queue(client, redis):
-    workers.publish(redis, workers.WorkerStatus(name="w", queue="asr", device="cpu"))
+    worker_registry.announce(redis, worker_registry.WorkerStatus(name="w", queue="asr", device="cpu"))
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json() == {
@@ -55,7 +55,7 @@ def test_it_counts_jobs_queues_durations_and_real_time_factors(
         for _ in range(2):
             services.job_create(owner=alice, profile=default_profile, upload=upload_of(AUDIO / "zh_01.wav"))
     Job.objects.filter(pk=Job.objects.first().pk).update(status="done", processing_seconds=2.0, duration=40.0)
-    workers.publish(redis, workers.WorkerStatus(name="w", queue="asr", device="cpu"))
+    worker_registry.announce(redis, worker_registry.WorkerStatus(name="w", queue="asr", device="cpu"))
     client.force_login(admin_user)
     text = client.get(reverse("metrics")).content.decode()
     assert 'portal_jobs{status="queued"} 1' in text and 'portal_jobs{status="done"} 1' in text
@@ -77,7 +77,9 @@ def test_it_counts_the_models_each_worker_has_loaded(client, admin_user, default
     before = engine.load_count
     engine.get_engine(engine_config(default_profile))
     engine.get_engine(engine_config(default_profile))  # resident: no second load
-    workers.publish(redis, workers.WorkerStatus(name="w", queue="asr", device="cpu", host="h"))
+    worker_registry.announce(
+        redis, worker_registry.WorkerStatus(name="w", queue="asr", device="cpu", host="h")
+    )
     client.force_login(admin_user)
     text = client.get(reverse("metrics")).content.decode()
     assert f'portal_worker_model_loads_total{{worker="w",host="h",queue="asr"}} {before + 1}\n' in text

@@ -17,10 +17,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from portal import queues
 from tests.conftest import AUDIO, run_worker
 from tests.hostile import CLIP, wav_bytes
 from tests.test_browser import database_url
-from transcription import audio, queues, services
+from transcription import audio, scheduler, services, upkeep
 from transcription.models import Job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +125,7 @@ def test_it_enqueues_again_a_queued_job_that_redis_lost(
             "a.wav", (AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()))  # fmt: skip
     queues.get_queue("asr").connection.flushdb()  # Redis restarted without its data
     with django_capture_on_commit_callbacks(execute=True):
-        report = services.jobs_reconcile(live_workers=set())
+        report = upkeep.jobs_reconcile(live_workers=set())
     assert report.reenqueued == [str(job.id)]
     run_worker()
     job.refresh_from_db()
@@ -144,7 +145,7 @@ def test_it_fails_a_job_that_runs_past_its_time_limit_and_carries_on(
 
     JobModel.objects.filter(pk=long.pk).update(duration=0)  # so the timeout is 1 s
     with django_capture_on_commit_callbacks(execute=True):
-        services._enqueue(JobModel.objects.get(pk=long.pk))
+        scheduler._enqueue(JobModel.objects.get(pk=long.pk))
         short = services.job_create(owner=alice, profile=default_profile, upload=SimpleUploadedFile(
             "short.wav", (AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()))  # fmt: skip
     run_worker()
@@ -212,7 +213,7 @@ def test_it_does_not_queue_again_a_job_that_finished_while_reconcile_ran(
 
     monkeypatch.setattr(type(queue), "fetch_job", worker_drains_the_queue_first)
     with django_capture_on_commit_callbacks(execute=True):
-        services.jobs_reconcile(live_workers=set())
+        upkeep.jobs_reconcile(live_workers=set())
     assert drained, "reconcile never asked Redis"
     assert queue.count == 0
     assert [(j.status, j.attempt) for j in Job.objects.filter(pk__in=[j.pk for j in jobs])] == [

@@ -3,9 +3,10 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.conf import settings
+from django.db import transaction
 
 from tests.conftest import english_clips, upload_of
-from transcription import services
+from transcription import services, signals
 from transcription.engine import Segment, Transcript
 from transcription.models import EngineProfile, Job
 from transcription.postprocess import polish
@@ -124,3 +125,42 @@ def test_it_ignores_a_stale_worker_after_the_job_was_retried(alice, default_prof
     services.job_progress(job=stale, seconds_done=5, seconds_total=10)
     fresh.refresh_from_db()
     assert fresh.status == Job.Status.RUNNING and fresh.error == "" and fresh.progress == 0.0
+
+
+def test_it_announces_a_jobs_end_once_committed_and_never_when_rolled_back(
+    alice, default_profile, django_capture_on_commit_callbacks
+):
+    heard = []
+
+    def listener(sender, *, job, **kwargs):
+        heard.append((job.id, job.status, job.error))
+
+    signals.job_ended.connect(listener)
+    try:
+        job = started_job(alice, default_profile)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.job_fail(job=job, message="first")
+            raise RuntimeError("rolled back")
+        assert heard == []
+        job.refresh_from_db()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.job_fail(job=job, message="second")
+            assert heard == []  # not before the commit
+        services.job_fail(job=job, message="third")  # its run has ended: nothing to announce
+    finally:
+        signals.job_ended.disconnect(listener)
+    assert heard == [(job.id, Job.Status.FAILED, "second")]
+
+
+def test_it_finishes_a_job_whose_listener_fails(alice, default_profile, django_capture_on_commit_callbacks):
+    def broken(sender, **kwargs):
+        raise RuntimeError("a listener's bug")
+
+    signals.job_ended.connect(broken)
+    try:
+        job = started_job(alice, default_profile)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.job_fail(job=job, message="not audio")
+    finally:
+        signals.job_ended.disconnect(broken)
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED

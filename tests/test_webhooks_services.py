@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from portal import queues
 from tests.test_webhooks_delivery import finished_job
-from transcription import queues
 from transcription import services as transcription_services
 from transcription.models import Job
 from webhooks import services
@@ -90,18 +90,23 @@ def test_it_records_a_refused_delivery_and_queues_nothing(alice, django_capture_
     assert delivery.status == Status.REFUSED and delivery.last_error.startswith("Only http and https")
 
 
-def test_it_delivers_when_a_job_with_a_callback_ends(alice, public_host_allowed):
+def test_it_delivers_when_a_job_with_a_callback_ends(
+    alice, public_host_allowed, django_capture_on_commit_callbacks
+):
     job = finished_job(alice, public_host_allowed, status=Job.Status.RUNNING, finished_at=None)
-    transcription_services.job_fail(job=job, message="The file is not audio.")
+    with django_capture_on_commit_callbacks(execute=True):
+        transcription_services.job_fail(job=job, message="The file is not audio.")
+        assert not WebhookDelivery.objects.exists()  # heard once the job's end is committed
     delivery = WebhookDelivery.objects.get()
     assert delivery.job_id == job.id and delivery.event == "job.failed"
     assert delivery.payload["job"]["error"] == "The file is not audio."
 
 
-def test_it_delivers_nothing_for_a_job_without_a_callback(alice):
+def test_it_delivers_nothing_for_a_job_without_a_callback(alice, django_capture_on_commit_callbacks):
     job = finished_job(alice, "", status=Job.Status.RUNNING, finished_at=None)
-    transcription_services.job_fail(job=job, message="The file is not audio.")
-    assert not WebhookDelivery.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        transcription_services.job_fail(job=job, message="The file is not audio.")
+    assert callbacks and not WebhookDelivery.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tests.conftest import AUDIO, upload_of
-from transcription import engine, services, workers
+from transcription import engine, services, worker_registry
 from transcription.engine import EngineOutOfMemory
 from transcription.engine.whisper_engine import WhisperEngine
 from transcription.models import Job
@@ -33,27 +33,26 @@ def queue_jobs(owner, profile, capture, count: int = 1) -> list[Job]:
 
 
 def test_it_publishes_a_worker_and_forgets_it_after_its_ttl(redis):
-    status = workers.WorkerStatus(name="w1", queue="asr", device="cpu")
-    workers.publish(redis, status, ttl=1)
-    [listed] = workers.list_all(redis)
+    status = worker_registry.WorkerStatus(name="w1", queue="asr", device="cpu")
+    worker_registry.announce(redis, status, ttl=1)
+    [listed] = worker_registry.list_all(redis)
     assert listed["name"] == "w1" and listed["queue"] == "asr" and float(listed["rss_mb"]) > 0
     time.sleep(1.2)
-    assert workers.list_all(redis) == []
+    assert worker_registry.list_all(redis) == []
 
 
 def test_it_unloads_the_model_when_an_admin_asks(redis, default_profile):
     from transcription.profiles import engine_config
 
     engine.get_engine(engine_config(default_profile))
-    status = workers.WorkerStatus(name="w2", queue="asr", device="cpu")
-    heartbeat = workers.Heartbeat(redis, status)
-    heartbeat.beat()
-    assert "faster-whisper" in workers.list_all(redis)[0]["model"]
-    assert workers.request_unload(redis, "w2")
-    heartbeat.beat()
+    status = worker_registry.WorkerStatus(name="w2", queue="asr", device="cpu")
+    worker_registry.heartbeat(redis, status)
+    assert "faster-whisper" in worker_registry.list_all(redis)[0]["model"]
+    assert worker_registry.request_unload(redis, "w2")
+    worker_registry.heartbeat(redis, status)
     assert engine.resident_config() is None
-    assert workers.list_all(redis)[0]["model"] == ""
-    assert not workers.request_unload(redis, "no-such-worker")
+    assert worker_registry.list_all(redis)[0]["model"] == ""
+    assert not worker_registry.request_unload(redis, "no-such-worker")
 
 
 def test_it_retires_a_worker_above_its_memory_ceiling(
@@ -71,15 +70,15 @@ def test_it_retries_with_a_smaller_batch_after_running_out_of_memory(
     alice, default_profile, django_capture_on_commit_callbacks, monkeypatch
 ):
     batches = []
-    real = WhisperEngine.transcribe
+    real = WhisperEngine.transcribe_many
 
-    def first_call_runs_out(self, audio, **kwargs):  # the device is the boundary we stand in for
+    def first_call_runs_out(self, audios, **kwargs):  # the device is the boundary we stand in for
         batches.append(self.config.batch_size_s)
         if len(batches) == 1:
             raise EngineOutOfMemory("The device ran out of memory on this recording.")
-        return real(self, audio, **kwargs)
+        return real(self, audios, **kwargs)
 
-    monkeypatch.setattr(WhisperEngine, "transcribe", first_call_runs_out)
+    monkeypatch.setattr(WhisperEngine, "transcribe_many", first_call_runs_out)
     [job] = queue_jobs(alice, default_profile, django_capture_on_commit_callbacks)
     call_command("asrworker", burst=True, no_preload=True, stdout=io.StringIO())
     job.refresh_from_db()
@@ -90,17 +89,17 @@ def test_it_retries_with_a_smaller_batch_after_running_out_of_memory(
 def test_it_fails_a_job_that_runs_out_of_memory_twice_and_carries_on(
     alice, default_profile, django_capture_on_commit_callbacks, monkeypatch
 ):
-    real, calls = WhisperEngine.transcribe, []
+    real, calls = WhisperEngine.transcribe_many, []
 
-    def out_of_memory_for_the_first_job(self, audio, **kwargs):
+    def out_of_memory_for_the_first_job(self, audios, **kwargs):
         calls.append(1)
         if len(calls) <= 2:
             raise EngineOutOfMemory("The device ran out of memory on this recording.")
-        return real(self, audio, **kwargs)
+        return real(self, audios, **kwargs)
 
-    monkeypatch.setattr(WhisperEngine, "transcribe", out_of_memory_for_the_first_job)
+    monkeypatch.setattr(WhisperEngine, "transcribe_many", out_of_memory_for_the_first_job)
     first, second = queue_jobs(alice, default_profile, django_capture_on_commit_callbacks, count=2)
-    # Each job on its own (a batch goes through transcribe_many: see tests/test_batching.py).
+    # Each job on its own (batches: see tests/test_batching.py).
     call_command("asrworker", burst=True, no_preload=True, batch_max_jobs=1, stdout=io.StringIO())
     first.refresh_from_db(), second.refresh_from_db()
     assert first.status == Job.Status.FAILED and "ran out of memory" in first.error
@@ -108,16 +107,18 @@ def test_it_fails_a_job_that_runs_out_of_memory_twice_and_carries_on(
 
 
 def test_it_shows_live_workers_to_staff_only(client, alice, admin_user, redis):
-    workers.publish(redis, workers.WorkerStatus(name="gpu-box-0", queue="gpu", device="cuda:0"))
+    worker_registry.announce(
+        redis, worker_registry.WorkerStatus(name="gpu-box-0", queue="gpu", device="cuda:0")
+    )
     client.force_login(alice)
     assert client.get(reverse("workers")).status_code in (302, 403)
     assert client.post(reverse("worker_unload", args=["gpu-box-0"])).status_code in (302, 403)
-    assert not redis.exists(workers.KEY_PREFIX + "gpu-box-0" + workers.UNLOAD_SUFFIX)
+    assert not redis.exists(worker_registry.KEY_PREFIX + "gpu-box-0" + worker_registry.UNLOAD_SUFFIX)
     client.force_login(admin_user)
     page = client.get(reverse("workers")).content.decode()
     assert "gpu-box-0" in page and "cuda:0" in page and "0 s ago" in page
     client.post(reverse("worker_unload", args=["gpu-box-0"]))
-    assert redis.exists(workers.KEY_PREFIX + "gpu-box-0" + workers.UNLOAD_SUFFIX)
+    assert redis.exists(worker_registry.KEY_PREFIX + "gpu-box-0" + worker_registry.UNLOAD_SUFFIX)
 
 
 def test_it_gives_freed_heap_memory_back_to_the_system_after_a_job():
@@ -126,8 +127,8 @@ def test_it_gives_freed_heap_memory_back_to_the_system_after_a_job():
     blocks = [bytes(1024) for _ in range(150_000)]  # ~150 MB in malloc's heap, not in mmaps
     pinned = bytes(1024)  # allocated last: the heap's top stays in use, so free alone cannot shrink it
     del blocks
-    before, _ = workers.memory_mb()
+    before, _ = worker_registry.memory_mb()
     engine.release_memory()
-    after, _ = workers.memory_mb()
+    after, _ = worker_registry.memory_mb()
     assert before - after > 100, (before, after)
     assert pinned

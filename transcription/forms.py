@@ -1,15 +1,16 @@
+"""The pages' forms: uploads and the history's filters. They parse and check; the rules an upload
+must meet are the services' (the API's serializers call the same ones)."""
+
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hotwords import selectors as hotword_selectors
+from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import selectors
-from transcription.models import EngineProfile
+from transcription import selectors, services
+from transcription.models import EngineProfile, Job
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -29,15 +30,7 @@ class MultipleFileField(forms.FileField):
     def _clean_one(self, upload):
         # Emptiness is reported by the worker as a failed job, like any undecodable file;
         # the size limit is known here, so say it now rather than after the upload is stored.
-        if upload.size > settings.UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                gettext("%(name)s is %(size)s; the limit is %(limit)s.")
-                % {
-                    "name": upload.name,
-                    "size": filesizeformat(upload.size),
-                    "limit": filesizeformat(settings.UPLOAD_MAX_BYTES),
-                }
-            )
+        services.upload_check_size(upload)
         return upload
 
 
@@ -88,7 +81,7 @@ class UploadForm(forms.Form):
         field.initial = self.default_profile
         field.help_text = " · ".join(f"{p.name}: {p.description}" for p in selectable if p.description)
         self.fields["hotword_lists"].queryset = hotword_selectors.hotword_list_selectable(user=user)
-        self.always_applied = list(hotword_selectors.hotword_list_applied_by_default())
+        self.always_applied = list(hotword_selectors.hotword_list_applied_by_default(user=user))
 
     def clean_profile(self) -> EngineProfile:
         profile = self.cleaned_data["profile"] or self.default_profile
@@ -100,5 +93,44 @@ class UploadForm(forms.Form):
         return {"on": True, "off": False}.get(self.cleaned_data["itn"])
 
     def clean_hotwords(self) -> list[str]:
-        raw = self.cleaned_data["hotwords"].replace("\n", ",")
-        return [w.strip() for w in raw.split(",") if w.strip()][:200]
+        return hotword_services.typed_phrases(self.cleaned_data["hotwords"])
+
+
+MAX_DAYS = 36_500
+
+
+class HistoryFilterForm(forms.Form):
+    q = forms.CharField(required=False, label=_("Search"), strip=True)
+    status = forms.ChoiceField(
+        choices=[("", _("Any status")), *Job.Status.choices],
+        required=False,
+        label=_("Status"),
+    )
+    profile = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label=_("Model"))
+    batch = forms.CharField(required=False, max_length=100, label=_("Batch"))
+    date_from = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        profiles = selectors.history_profile_choices(user=user)
+        self.fields["profile"].choices = [("", _("Any model"))] + [(p.pk, p.name) for p in profiles]
+
+    def filters(self) -> dict:
+        """The valid filters only: a malformed date or an unknown choice is ignored, not fatal."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "query": data.get("q") or "",
+            "status": data.get("status") or "",
+            "profile": data.get("profile"),
+            "batch": data.get("batch") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }
+
+
+class ClearForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, label=_("Older than (days)"))

@@ -1,186 +1,137 @@
-"""The history pages: search and filter every job, page through them, and act on many at once.
-
-Each view parses, calls one service or selector, and renders or streams.
-"""
+"""Reading the history a page at a time: keyset pages over (queued_at, id), newest first, their
+cursors, and the snippet of transcript shown around a match. The jobs to page through (owner,
+filters, search) come from `selectors.job_history`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 
-from asgiref.sync import sync_to_async
-from django import forms
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from transcription import exports, selectors, services
 from transcription.models import Job
+from transcription.search import Matches
 
-CURSOR_PARAMS = ("after", "before")
-MAX_DAYS = 36_500
+HISTORY_PAGE_SIZE = 25
+SNIPPET_CONTEXT = 80
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-class HistoryFilterForm(forms.Form):
-    q = forms.CharField(required=False, label=gettext_lazy("Search"), strip=True)
-    status = forms.ChoiceField(
-        choices=[("", gettext_lazy("Any status")), *Job.Status.choices],
-        required=False,
-        label=gettext_lazy("Status"),
-    )
-    profile = forms.TypedChoiceField(
-        coerce=int, required=False, empty_value=None, label=gettext_lazy("Model")
-    )
-    batch = forms.CharField(required=False, max_length=100, label=gettext_lazy("Batch"))
-    date_from = forms.DateField(
-        required=False, label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        profiles = selectors.history_profile_choices(user=user)
-        self.fields["profile"].choices = [("", _("Any model"))] + [(p.pk, p.name) for p in profiles]
-
-    def filters(self) -> dict:
-        """The valid filters only: a malformed date or an unknown choice is ignored, not fatal."""
-        self.is_valid()
-        data = self.cleaned_data
-        return {
-            "query": data.get("q") or "",
-            "status": data.get("status") or "",
-            "profile": data.get("profile"),
-            "batch": data.get("batch") or "",
-            "date_from": data.get("date_from"),
-            "date_to": data.get("date_to"),
-        }
+Cursor = tuple[datetime, uuid.UUID]
 
 
-class ClearForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, label=gettext_lazy("Older than (days)"))
+@dataclass(frozen=True)
+class Snippet:
+    """A piece of a transcript around the first match: before, the matching words, after."""
+
+    before: str
+    match: str
+    after: str
 
 
-@login_required
-@require_GET
-def history(request: HttpRequest) -> HttpResponse:
-    form = HistoryFilterForm(request.GET, user=request.user)
-    page = selectors.job_history(
-        user=request.user,
-        **form.filters(),
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
-    )
-    context = {
-        "form": form,
-        "page": page,
-        "filters": _without_cursor(request.GET),
-        "batch": form.cleaned_data.get("batch") or "",
-        "export_formats": _formats(),
-        "clear_form": ClearForm(),
-    }
-    return render(request, "transcription/history.html", context)
+@dataclass(frozen=True)
+class HistoryRow:
+    job: Job
+    snippet: Snippet | None
 
 
-@login_required
-@require_POST
-def history_delete(request: HttpRequest) -> HttpResponse:
-    deleted = services.jobs_delete(user=request.user, job_ids=request.POST.getlist("job"))
-    if deleted:
-        messages.success(
-            request,
-            _("Deleted %(count)d job(s) and their recordings.") % {"count": deleted},
-        )
-    else:
-        messages.error(request, _("Select the jobs to delete first."))
-    return _back(request)
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: list[HistoryRow]
+    newer: str = ""  # the cursor for `before=`; empty on the newest page
+    older: str = ""  # the cursor for `after=`; empty on the oldest page
 
 
-@login_required
-@require_POST
-def history_download(request: HttpRequest) -> HttpResponse:
-    fmt = request.POST.get("fmt", "")
-    if fmt not in exports.FORMATS:
-        raise Http404(_("Unknown format."))
-    jobs = selectors.job_export_selected(user=request.user, job_ids=request.POST.getlist("job"))
-    if not jobs.exists():
-        messages.error(request, _("Select at least one finished transcription to download."))
-        return _back(request)
-    return _zip_response(request, jobs, fmt)
+def page(matches: Matches, *, terms: list[str], after: str, before: str, limit: int) -> HistoryPage:
+    """One page of `matches.jobs`: `after` gives the page older than a cursor, `before` the page
+    newer than it; a malformed cursor means the first page. Each row with its snippet."""
+    newer_than, older_than = parse_cursor(before), parse_cursor(after)
+    if newer_than:
+        found = _newer(matches, newer_than, limit)
+        if found.rows:
+            return _with_snippets(found, terms)
+    return _with_snippets(_older(matches, older_than, limit), terms)
 
 
-@login_required
-@require_GET
-def history_batch_export(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
-    jobs = selectors.job_export_batch(user=request.user, batch=name)
-    if fmt not in exports.FORMATS or not jobs.exists():
-        raise Http404(_("Nothing to export."))
-    return _zip_response(request, jobs, fmt, stem=exports.safe_stem(name))
+def cursor(job: Job) -> str:
+    return format_cursor((job.queued_at, job.id))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def history_clear(request: HttpRequest) -> HttpResponse:
-    """GET: how many jobs would go, with a button to confirm; POST: delete them."""
-    form = ClearForm(request.POST if request.method == "POST" else request.GET)
-    if not form.is_valid():
-        messages.error(request, _("Give a number of days, 1 or more."))
-        return redirect("history")
-    days = form.cleaned_data["days"]
-    if request.method == "GET":
-        count = selectors.jobs_older_than_count(user=request.user, days=days)
-        return render(
-            request, "transcription/history.html", {"confirm_clear": {"days": days, "count": count}}
-        )
-    deleted = services.jobs_clear_older_than(user=request.user, days=days)
-    messages.success(
-        request,
-        _("Deleted %(count)d finished job(s) older than %(days)d day(s).") % {"count": deleted, "days": days},
-    )
-    return redirect("history")
+def format_cursor(value: Cursor) -> str:
+    micros = (value[0] - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{value[1].hex}"
 
 
-def _formats() -> list[tuple[str, str]]:
-    return [(name, export.label) for name, export in exports.FORMATS.items()]
+def parse_cursor(value: str) -> Cursor | None:
+    micros, _, job_id = (value or "").partition(".")
+    if not (micros.isascii() and micros.lstrip("-").isdigit() and len(micros) <= 18):
+        return None
+    try:
+        return _EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=job_id)
+    except (ValueError, OverflowError):
+        return None
 
 
-def _without_cursor(params: QueryDict) -> str:
-    """The filters in use, as a query string for the pager's links."""
-    kept = QueryDict(mutable=True)
-    for name, values in params.lists():
-        if name not in CURSOR_PARAMS and any(values):
-            kept.setlist(name, [v for v in values if v])
-    return kept.urlencode()
+def between_dates(jobs: QuerySet[Job], *, date_from: date | None, date_to: date | None) -> QuerySet[Job]:
+    """Jobs queued from the start of `date_from` to the end of `date_to`, in the portal's time
+    zone; a bound at the edge of the calendar (year 1, year 9999) is no bound."""
+    start = _day_start(date_from) if date_from else None
+    end = _day_start(date_to, days_later=1) if date_to else None
+    if start:
+        jobs = jobs.filter(queued_at__gte=start)
+    if end:
+        jobs = jobs.filter(queued_at__lt=end)
+    return jobs
 
 
-def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
-    return redirect(target if target and safe else reverse("history"))
+def _day_start(day: date, days_later: int = 0) -> datetime | None:
+    try:
+        start = timezone.make_aware(datetime.combine(day + timedelta(days=days_later), dt_time.min))
+        start.astimezone(UTC)  # what the database will be given
+    except OverflowError:
+        return None
+    return start
 
 
-def _zip_response(request: HttpRequest, jobs, fmt: str, stem: str = "") -> StreamingHttpResponse:
-    """The jobs' transcripts as a zip made while it is sent, one job in memory at a time."""
-    chunks = exports.iter_zip(jobs.iterator(chunk_size=20), fmt)
-    # Under ASGI (daphne), Django would read a plain iterator to the end before sending it.
-    content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type=exports.ZIP_CONTENT_TYPE)
-    filename = f"{stem}-{exports.zip_filename(fmt)}" if stem else exports.zip_filename(fmt)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+def _older(matches: Matches, after: Cursor | None, limit: int) -> HistoryPage:
+    jobs = matches.jobs
+    if after:
+        queued_at, job_id = after
+        jobs = jobs.filter(queued_at__lte=queued_at).exclude(queued_at=queued_at, id__gte=job_id)
+    rows = list(matches.first(jobs.order_by("-queued_at", "-id"), limit + 1)[: limit + 1])
+    older = cursor(rows[limit - 1]) if len(rows) > limit else ""
+    rows = rows[:limit]
+    newer = (cursor(rows[0]) if rows else format_cursor(after)) if after else ""
+    return HistoryPage([HistoryRow(job, None) for job in rows], newer=newer, older=older)
 
 
-async def _async_chunks(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
-    # Each step runs in the request's sync thread, where its database connection lives.
-    iterator: Iterator[bytes] = iter(chunks)
-    step = sync_to_async(next, thread_sensitive=True)
-    done = object()
-    while (chunk := await step(iterator, done)) is not done:
-        yield chunk
+def _newer(matches: Matches, before: Cursor, limit: int) -> HistoryPage:
+    queued_at, job_id = before
+    jobs = matches.jobs.filter(queued_at__gte=queued_at).exclude(queued_at=queued_at, id__lte=job_id)
+    rows = list(matches.first(jobs.order_by("queued_at", "id"), limit + 1)[: limit + 1])
+    newer = cursor(rows[limit - 1]) if len(rows) > limit else ""
+    rows = rows[:limit][::-1]
+    older = cursor(rows[-1]) if rows else ""
+    return HistoryPage([HistoryRow(job, None) for job in rows], newer=newer, older=older)
+
+
+def _with_snippets(found: HistoryPage, terms: list[str]) -> HistoryPage:
+    rows = [HistoryRow(row.job, snippet(row.job.text, terms)) for row in found.rows]
+    return HistoryPage(rows, newer=found.newer, older=found.older)
+
+
+def snippet(text: str, terms: list[str], context: int = SNIPPET_CONTEXT) -> Snippet | None:
+    """The text around the first of the terms it contains (ignoring case), else its beginning."""
+    if not text:
+        return None
+    words = [t.lstrip("-") for t in terms if t.lower() != "or" and t.lstrip("-")]
+    found = re.search("|".join(re.escape(w) for w in words), text, re.IGNORECASE) if words else None
+    if not found:
+        cut = text[: 2 * context]
+        return Snippet("", "", cut + ("…" if len(text) > len(cut) else ""))
+    start, end = max(0, found.start() - context), min(len(text), found.end() + context)
+    before = ("…" if start else "") + text[start : found.start()]
+    return Snippet(before, found.group(), text[found.end() : end] + ("…" if end < len(text) else ""))

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from transcription.text import HAN
+
 LATIN_THRESHOLD = 80  # similarity (0-100) of letters, spaces and hyphens ignored
 PINYIN_THRESHOLD = 90  # similarity of toneless pinyin: homophones score 100
 MIN_LETTERS = 5  # shorter hotwords match too many ordinary words by accident
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_HAN = re.compile(f"[{HAN}]")
 _WORD = re.compile(r"[A-Za-z0-9']+(?:-[A-Za-z0-9']+)*")
 
 
@@ -32,7 +34,7 @@ def correct(text: str, hotwords: list[str]) -> tuple[str, list[Correction]]:
     """`text` with near-misses of each hotword replaced, and what was replaced."""
     corrections: list[Correction] = []
     for hotword in sorted(set(hotwords), key=len, reverse=True):  # longest first: no partial overlaps
-        fix = _fix_cjk if _CJK.search(hotword) else _fix_latin
+        fix = _fix_cjk if _HAN.search(hotword) else _fix_latin
         text, found = fix(text, hotword)
         corrections.extend(found)
     return text, corrections
@@ -86,7 +88,7 @@ def _fix_cjk(text: str, hotword: str) -> tuple[str, list[Correction]]:
     corrections, result, cursor, i = [], [], 0, 0
     while i + size <= len(text):
         window = text[i : i + size]
-        if _CJK.fullmatch(window[0]) and fuzz.ratio(_pinyin(window), target) >= PINYIN_THRESHOLD:
+        if _HAN.fullmatch(window[0]) and fuzz.ratio(_pinyin(window), target) >= PINYIN_THRESHOLD:
             if window != hotword:
                 corrections.append(Correction(window, hotword))
             result.append(text[cursor:i] + hotword)

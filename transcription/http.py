@@ -1,5 +1,5 @@
-"""Serving stored audio with HTTP range requests: browsers seek in <audio> only when the
-server answers `Range` with 206 Partial Content."""
+"""HTTP helpers of the pages: stored audio served with range requests (browsers seek in <audio>
+only when the server answers `Range` with 206 Partial Content), and where to go after an action."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils.http import content_disposition_header
+from django.shortcuts import resolve_url
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -74,3 +75,12 @@ def _front_server_response(
     else:  # Apache mod_xsendfile, lighttpd
         response["X-Sendfile"] = field_file.path
     return response
+
+
+def safe_next(request: HttpRequest, *, default: str) -> str:
+    """The form's `next` if it is a page of this site, else `default` (a URL name): never another
+    site, whatever was posted (https://evil.example/, //evil.example/)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return resolve_url(default)

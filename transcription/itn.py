@@ -41,6 +41,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from transcription.text import HAN
+
 __all__ = ["normalize_zh"]
 
 _DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
@@ -243,7 +245,7 @@ _MONEY = re.compile(
 # A bare digit after 块 is cents (三块五) only at the end of a phrase, or before a unit price (三块五一斤).
 # Elsewhere it begins the next phrase: 一百块一个 means 100元 each, not 100.1元个. A cents digit
 # without 毛 must be followed by 分 (三块零五分), so 三块五一斤 is not read as 3.51元.
-_PHRASE_END = re.compile(r"$|[^\u4e00-\u9fff]|[的了吧啊呢呀嘛一]")
+_PHRASE_END = re.compile(f"$|[^{HAN}]|[的了吧啊呢呀嘛一]")
 
 
 def _cents(match: re.Match[str]) -> str | None:

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 
-from transcription import queues, workers
+from portal import queues
+from transcription import worker_registry
 from transcription.models import EngineProfile, Job
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def health() -> Health:
     except Exception as exc:  # noqa: BLE001 - report, don't crash the health check
         result.database, needed = f"error: {exc.__class__.__name__}", set()
     try:
-        live = workers.list_all(_redis())
+        live = worker_registry.list_all(queues.connection())
     except Exception as exc:  # noqa: BLE001
         result.redis, live = f"error: {exc.__class__.__name__}", []
     for worker in live:
@@ -60,10 +61,6 @@ def health() -> Health:
     if result.redis == "ok":
         result.queues_without_worker = sorted(q for q in needed if q not in result.workers)
     return result
-
-
-def _redis():
-    return queues.get_queue(settings.ASR_QUEUE).connection
 
 
 def metrics_text() -> str:
@@ -135,7 +132,7 @@ def _worker_memory(lines) -> None:
         "# TYPE portal_worker_memory_bytes gauge",
     ]
     try:
-        live = workers.list_all(_redis())
+        live = worker_registry.list_all(queues.connection())
     except Exception:  # noqa: BLE001
         return
     for w in live:

@@ -15,6 +15,7 @@ from django.conf import settings
 from transcription.engine import EngineConfig
 from transcription.engine.funasr_engine import SILERO_VAD, bundled_fsmn_vad_dir
 from transcription.engine.whisper_engine import bundled_model_dir
+from transcription.models import EngineProfile
 
 FSMN_VAD = "fsmn-vad"
 
@@ -96,3 +97,11 @@ def _missing(value: str, directory: Path, marker: str) -> str:
         f"Run `python manage.py fetch_models {value}`, or on an air-gapped server copy that directory "
         "from a machine where it was fetched."
     )
+
+
+def profile_for_worker(*, name: str, queue: str) -> EngineProfile | None:
+    """For a worker's preload: the named profile, else the default profile if it uses this queue.
+    Workers are not users: what they load is not a user's to see."""
+    if name:
+        return EngineProfile.objects.filter(name=name).first()
+    return EngineProfile.objects.filter(is_default=True, queue=queue).first()

@@ -55,7 +55,7 @@ def sync_event(jobs, positions: dict | None = None) -> dict:
     return {"v": EVENT_VERSION, "type": "jobs.sync", "jobs": states}
 
 
-def publish(job) -> None:
+def send_job_update(job) -> None:
     """Send the job's new state to its owner's browsers. Losing an event is tolerable
     (clients re-sync on connect); failing the job over it is not."""
     layer = get_channel_layer()

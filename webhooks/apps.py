@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from transcription.signals import job_ended
+        from webhooks.receivers import on_job_ended
+
+        job_ended.connect(on_job_ended, dispatch_uid="webhooks.on_job_ended")

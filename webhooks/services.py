@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from transcription import queues
+from portal import queues
 from transcription.models import Job
 from webhooks import policy, sending
 from webhooks.models import AllowedCallbackHost, WebhookAttempt, WebhookDelivery, WebhookSecret
@@ -32,6 +32,7 @@ Status = WebhookDelivery.Status
 # A queued delivery that no worker has started after this long is queued again (Redis lost it).
 REQUEUE_AFTER = timedelta(minutes=15)
 SWEEP_BATCH = 500
+DELIVER = "webhooks.jobs.deliver"  # the RQ job function, by dotted path
 
 
 def _setting(name: str, default):
@@ -59,14 +60,14 @@ def backoff_seconds(attempt: int) -> int:
     return values[min(attempt, len(values)) - 1]
 
 
-def _job_timeout() -> int:
+def _attempt_timeout() -> int:
     # One attempt: connect, send and read, each bounded by the timeout, and some slack.
     return int(3 * timeout_seconds()) + 30
 
 
 def _lease() -> timedelta:
     """How long an attempt in flight may take before the sweeper assumes its worker died."""
-    return timedelta(seconds=_job_timeout() + 60)
+    return timedelta(seconds=_attempt_timeout() + 60)
 
 
 # --- Secrets
@@ -179,10 +180,8 @@ def delivery_enqueue(*, job: Job) -> WebhookDelivery:
 def _enqueue(delivery_id: int) -> None:
     # Called with on_commit(robust=True): if Redis is down the error is logged, the job that just
     # finished is unaffected, and the sweep queues the delivery again after REQUEUE_AFTER.
-    from webhooks.jobs import deliver  # jobs imports services: import late
-
     queues.get_queue(queue_name()).enqueue(
-        deliver, delivery_id, job_timeout=_job_timeout(), result_ttl=0, failure_ttl=7 * 24 * 3600
+        DELIVER, delivery_id, job_timeout=_attempt_timeout(), result_ttl=0, failure_ttl=7 * 24 * 3600
     )
 
 

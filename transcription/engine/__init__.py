@@ -1,8 +1,8 @@
 """The speech engine: audio in, segments with timestamps out.
 
-Knows nothing of Django. torch, funasr and faster-whisper are imported lazily by the
-concrete engines, and `get_engine` keeps one loaded engine resident per process so a
-worker pays the model load once, not once per job.
+Knows nothing of Django. The interface is in interface.py (re-exported here); torch, funasr and
+faster-whisper are imported lazily by the concrete engines, and `get_engine` keeps one loaded
+engine resident per process so a worker pays the model load once, not once per job.
 """
 
 from __future__ import annotations
@@ -10,123 +10,36 @@ from __future__ import annotations
 import gc
 import importlib
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Protocol
 
-import numpy as np
+from transcription.engine.interface import (
+    SAMPLE_RATE,
+    Engine,
+    EngineConfig,
+    EngineError,
+    EngineOutOfMemory,
+    JobCancelled,
+    ModelMissing,
+    ProgressCallback,
+    Segment,
+    Transcript,
+)
 
-SAMPLE_RATE = 16_000
-
-# (seconds of audio done, seconds of audio in total)
-ProgressCallback = Callable[[float, float], None]
-
-
-class EngineError(Exception):
-    """A failure a person can read; the job ends with this message."""
-
-
-class ModelMissing(EngineError):
-    """A configured model directory is absent; the message names how to get it."""
-
-
-class EngineOutOfMemory(EngineError):
-    """The device ran out of memory on this audio."""
-
-
-class JobCancelled(Exception):
-    """Raised by an `on_progress` callback to stop the recognition in progress: its job was
-    cancelled (or deleted) meanwhile. Not an EngineError, and engines never catch it: it leaves
-    `transcribe` as raised, and the memory of the run goes with the unwound frames."""
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Everything that decides which model is loaded. Hashable: it keys the resident cache."""
-
-    kind: str  # "funasr" or "faster-whisper"
-    model: str  # a local model directory
-    vad_model: str = ""  # funasr: a local directory or "silero-vad"; whisper: unused
-    punc_model: str = ""
-    device: str = "cpu"  # cpu, cuda:N, or auto
-    precision: str = "fp32"  # fp32, fp16 or bf16; reduced precision applies on GPU only
-    language: str = ""  # "" lets the model decide
-    batch_size_s: int = 300  # funasr: seconds of audio per recognition batch
-    max_segment_ms: int = 30_000  # VAD never hands the recogniser more than this
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def load_key(self) -> tuple:
-        """What decides the loaded weights. Batch size is read at each call, so changing it
-        (a retry after running out of memory) needs no reload."""
-        return (self.kind, self.model, self.vad_model, self.punc_model, self.device, self.precision,
-                self.max_segment_ms)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float  # seconds from the start of the audio
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    segments: list[Segment] = field(default_factory=list)
-    language: str = ""
-
-    def segments_as_dicts(self) -> list[dict]:
-        return [asdict(s) for s in self.segments]
-
-
-class Engine(Protocol):
-    config: EngineConfig
-    # True when the model itself writes numbers as digits on request (SenseVoice, Fun-ASR-Nano):
-    # then `itn=True` asks the model, and the portal's own ITN stage stays out of the way.
-    builtin_itn: bool
-
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        *,
-        hotwords: Sequence[str] = (),
-        itn: bool = False,
-        on_progress: ProgressCallback | None = None,
-    ) -> Transcript:
-        """`audio` is 16 kHz mono float32 in [-1, 1]."""
-        ...
-
-    def transcribe_many(
-        self,
-        audios: Sequence[np.ndarray],
-        *,
-        hotwords: Sequence[str] = (),
-        itn: bool = False,
-        on_progress_each: Sequence[ProgressCallback | None] = (),
-    ) -> list[Transcript]:
-        """Several recordings (batching across jobs) in as few model calls as the engine can:
-        one Transcript per recording, in order, and each recording's progress reported to its
-        own callback. `transcribe_each` is the plain loop an engine may fall back on."""
-        ...
-
-
-def transcribe_each(
-    engine: Engine,
-    audios: Sequence[np.ndarray],
-    *,
-    hotwords: Sequence[str] = (),
-    itn: bool = False,
-    on_progress_each: Sequence[ProgressCallback | None] = (),
-) -> list[Transcript]:
-    """`transcribe_many` as a loop over `transcribe`: same results, no batching."""
-    callbacks = list(on_progress_each) or [None] * len(audios)
-    return [
-        engine.transcribe(samples, hotwords=hotwords, itn=itn, on_progress=callback)
-        for samples, callback in zip(audios, callbacks, strict=True)
-    ]
-
+__all__ = [
+    "SAMPLE_RATE",
+    "Engine",
+    "EngineConfig",
+    "EngineError",
+    "EngineOutOfMemory",
+    "JobCancelled",
+    "ModelMissing",
+    "ProgressCallback",
+    "Segment",
+    "Transcript",
+    "get_engine",
+    "release_memory",
+    "resident_config",
+    "unload",
+]
 
 _lock = threading.Lock()
 _resident: Engine | None = None

@@ -12,14 +12,13 @@ from __future__ import annotations
 import importlib.util
 import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from transcription.engine import (
+from transcription.engine.interface import (
     SAMPLE_RATE,
     EngineConfig,
     EngineOutOfMemory,
@@ -28,6 +27,7 @@ from transcription.engine import (
     Segment,
     Transcript,
 )
+from transcription.text import join_texts
 
 Piece = tuple[int, int, int]  # (recording, start_ms, end_ms): a stretch of speech of one recording
 
@@ -137,21 +137,6 @@ def _hotword_argument(hotwords: Sequence[str]) -> str | None:
     return " ".join(words) or None
 
 
-def _is_wide(char: str) -> bool:
-    """CJK characters and full-width punctuation: written without spaces between them."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def join_words(words: Sequence[str]) -> str:
-    """Join funasr's space-separated tokens: "我 们 like it" -> "我们like it"."""
-    text = ""
-    for word in (w for w in words if w):
-        if text and not _is_wide(text[-1]) and not _is_wide(word[0]):
-            text += " "
-        text += word
-    return text
-
-
 def _batches(spans: Sequence[Span], budget_ms: int) -> Iterator[list[Span]]:
     """Consecutive spans, about `budget_ms` of audio per batch (a longer span goes alone)."""
     batch: list[Span] = []
@@ -171,15 +156,6 @@ def _piece_batches(pieces: Sequence[Piece], budget_ms: int) -> Iterator[list[Pie
     for batch in _batches([(start, end) for _, start, end in pieces], budget_ms):
         taken, pieces = pieces[: len(batch)], pieces[len(batch) :]
         yield list(taken)
-
-
-def _clip_progress(
-    batch: Sequence[Span], total: float, on_progress: ProgressCallback | None
-) -> Callable[[int], None] | None:
-    """`on_progress` in seconds of audio for `_recognise`'s count of the batch's clips done."""
-    if on_progress is None:
-        return None
-    return lambda done: on_progress(batch[done - 1][1] / 1000, total)
 
 
 # Model classes whose generate() takes an ITN switch, and the keyword each uses.
@@ -224,35 +200,6 @@ class FunasrEngine:
             return {"use_itn": itn, "language": language or "auto"}
         return {"hotword": _hotword_argument(hotwords)}
 
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        *,
-        hotwords: Sequence[str] = (),
-        itn: bool = False,
-        on_progress: ProgressCallback | None = None,
-    ) -> Transcript:
-        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
-        total = len(audio) / SAMPLE_RATE
-        generate_kwargs = self._generate_kwargs(hotwords, itn)
-        segments: list[Segment] = []
-        with self._lock, _out_of_memory_as_engine_error():
-            for batch in _batches(self._speech_spans(audio), self.config.batch_size_s * 1000):
-                clips = [audio[start * SAMPLES_PER_MS : end * SAMPLES_PER_MS] for start, end in batch]
-                texts = self._recognise(
-                    clips, generate_kwargs, on_clips_done=_clip_progress(batch, total, on_progress)
-                )
-                for (start, end), text in zip(batch, texts, strict=True):
-                    if text:  # VAD sometimes hands over a cough: no words, no segment
-                        segments.append(Segment(start=start / 1000, end=end / 1000, text=text))
-        if on_progress:
-            on_progress(total, total)
-        return Transcript(
-            text=join_words([s.text for s in segments]),
-            segments=segments,
-            language=self.config.language or "",
-        )
-
     def transcribe_many(
         self,
         audios: Sequence[np.ndarray],
@@ -261,34 +208,37 @@ class FunasrEngine:
         itn: bool = False,
         on_progress_each: Sequence[ProgressCallback | None] = (),
     ) -> list[Transcript]:
-        """Several recordings at once: VAD on each, then the speech of all of them goes through
-        the recogniser in shared batches of about batch_size_s seconds, and each text goes home
-        to its recording. Each recording's progress goes to its own callback after every batch
-        that held some of its speech."""
+        """One or more recordings: VAD on each, then the speech of all of them goes through the
+        recogniser in shared batches of about batch_size_s seconds, and each text goes home to
+        its recording. Each recording's progress goes to its own callback after every model call
+        that held some of its speech (on CPU, every clip)."""
         audios = [np.ascontiguousarray(a, dtype=np.float32).reshape(-1) for a in audios]
         callbacks = list(on_progress_each) or [None] * len(audios)
         totals = [len(a) / SAMPLE_RATE for a in audios]
         generate_kwargs = self._generate_kwargs(hotwords, itn)
         found: list[list[Segment]] = [[] for _ in audios]
+
+        def report(pieces: Sequence[Piece]) -> None:
+            """Progress after a model call: for each recording among `pieces`, where it now is."""
+            done = {i: end for i, _start, end in pieces}  # in time order: the last end of each
+            for i, end_ms in done.items():
+                if callbacks[i]:
+                    callbacks[i](end_ms / 1000, totals[i])
+
         with self._lock, _out_of_memory_as_engine_error():
             pieces = [(i, s, e) for i, a in enumerate(audios) for s, e in self._speech_spans(a)]
             for batch in _piece_batches(pieces, self.config.batch_size_s * 1000):
                 clips = [audios[i][start * SAMPLES_PER_MS : end * SAMPLES_PER_MS] for i, start, end in batch]
-                texts = self._recognise(clips, generate_kwargs)
-                done: dict[int, int] = {}
+                texts = self._recognise(clips, generate_kwargs, lambda a, b, batch=batch: report(batch[a:b]))
                 for (i, start, end), text in zip(batch, texts, strict=True):
-                    if text:
+                    if text:  # VAD sometimes hands over a cough: no words, no segment
                         found[i].append(Segment(start=start / 1000, end=end / 1000, text=text))
-                    done[i] = max(done.get(i, 0), end)
-                for i, end_ms in done.items():
-                    if callbacks[i]:
-                        callbacks[i](end_ms / 1000, totals[i])
         for callback, total in zip(callbacks, totals, strict=True):
             if callback:
                 callback(total, total)
         language = self.config.language or ""
         return [
-            Transcript(text=join_words([s.text for s in segments]), segments=segments, language=language)
+            Transcript(text=join_texts(s.text for s in segments), segments=segments, language=language)
             for segments in found
         ]
 
@@ -305,11 +255,11 @@ class FunasrEngine:
         self,
         clips: list[np.ndarray],
         generate_kwargs: dict,
-        on_clips_done: Callable[[int], None] | None = None,
+        on_clips_done: Callable[[int, int], None],
     ) -> list[str]:
-        """One text per clip, punctuated when a punctuation model is loaded. `on_clips_done(n)`
-        after each model call, n clips done so far: on CPU that is every clip, so progress (and a
-        cancel, raised from it) does not wait for a whole batch of batch_size_s seconds."""
+        """One text per clip, punctuated when a punctuation model is loaded. `on_clips_done(a, b)`
+        after each model call, which did clips a to b: on CPU that is every clip, so progress (and
+        a cancel, raised from it) does not wait for a whole batch of batch_size_s seconds."""
         # On CPU a padded batch only wastes work, so decode clips one by one, as funasr itself does.
         per_call = 1 if self._device == "cpu" else len(clips)
         texts: list[str] = []
@@ -319,8 +269,7 @@ class FunasrEngine:
             # Paraformer returns no result at all when no clip in the call yielded a token.
             raw = [r.get("text", "") for r in results] if len(results) == len(chunk) else [""] * len(chunk)
             texts.extend(self._finish(text) for text in raw)
-            if on_clips_done:
-                on_clips_done(len(texts))
+            on_clips_done(i, len(texts))
         return texts
 
     def _finish(self, raw: str) -> str:
@@ -329,7 +278,7 @@ class FunasrEngine:
         if not raw.strip():
             return ""
         if self._punc is None:
-            return join_words(raw.split())
+            return join_texts(raw.split())
         # The punctuation model takes the tokens as they are and joins them itself. A list, because
         # funasr reads a lone string that names an existing file as a list of inputs.
         return self._punc.generate(input=[raw])[0]["text"].strip()

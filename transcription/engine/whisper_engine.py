@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from transcription.engine import (
+from transcription.engine.interface import (
     SAMPLE_RATE,
     EngineConfig,
     EngineOutOfMemory,
@@ -22,8 +22,8 @@ from transcription.engine import (
     ProgressCallback,
     Segment,
     Transcript,
-    transcribe_each,
 )
+from transcription.text import join_texts
 
 WINDOW_S = 30  # Whisper hears at most 30 s at once: one batch item
 
@@ -72,13 +72,30 @@ class WhisperEngine:
             local_files_only=True,
         )
 
-    def transcribe(
+    def transcribe_many(
         self,
-        audio: np.ndarray,
+        audios: Sequence[np.ndarray],
         *,
         hotwords: Sequence[str] = (),
         itn: bool = False,  # Whisper writes digits on its own; there is nothing to switch
-        on_progress: ProgressCallback | None = None,
+        on_progress_each: Sequence[ProgressCallback | None] = (),
+    ) -> list[Transcript]:
+        """One recording: faster-whisper's own loop over it. Several (batching across jobs): each
+        one's speech (found by the same Silero VAD) becomes clips of at most 30 s, and
+        faster-whisper's BatchedInferencePipeline decodes all clips of all recordings together,
+        one batch item per clip; segments come back on the concatenated timeline and are mapped
+        home by offset. A multilingual model with no language set detects the language per
+        recording instead, one by one: the batched pipeline would detect one for all of them."""
+        callbacks = list(on_progress_each) or [None] * len(audios)
+        if len(audios) == 1 or (not self.config.language and self._model.model.is_multilingual):
+            return [
+                self._transcribe_one(samples, hotwords, callback)
+                for samples, callback in zip(audios, callbacks, strict=True)
+            ]
+        return self._transcribe_batched(audios, hotwords, callbacks)
+
+    def _transcribe_one(
+        self, audio: np.ndarray, hotwords: Sequence[str], on_progress: ProgressCallback | None
     ) -> Transcript:
         total = len(audio) / SAMPLE_RATE
         try:
@@ -105,28 +122,14 @@ class WhisperEngine:
         if on_progress:
             on_progress(total, total)
         return Transcript(
-            text=" ".join(s.text for s in segments),
+            text=join_texts(s.text for s in segments),
             segments=segments,
             language=info.language or self.config.language,
         )
 
-    def transcribe_many(
-        self,
-        audios: Sequence[np.ndarray],
-        *,
-        hotwords: Sequence[str] = (),
-        itn: bool = False,
-        on_progress_each: Sequence[ProgressCallback | None] = (),
+    def _transcribe_batched(
+        self, audios: Sequence[np.ndarray], hotwords: Sequence[str], callbacks: list[ProgressCallback | None]
     ) -> list[Transcript]:
-        """Several recordings in one batched call: each one's speech (found by the same Silero VAD
-        that `transcribe` uses) becomes clips of at most 30 s, and faster-whisper's
-        BatchedInferencePipeline decodes all clips of all recordings together, one batch item per
-        clip. Segments come back on the concatenated timeline and are mapped home by offset.
-        A multilingual model with no language set detects the language per recording instead,
-        one by one: the batched pipeline would detect one language for all of them."""
-        callbacks = list(on_progress_each) or [None] * len(audios)
-        if not self.config.language and self._model.model.is_multilingual:
-            return transcribe_each(self, audios, hotwords=hotwords, itn=itn, on_progress_each=callbacks)
         layout = _Layout.of(audios)
         found: list[list[Segment]] = [[] for _ in audios]
         if layout.clips:
@@ -140,7 +143,7 @@ class WhisperEngine:
                 callback(total, total)
         language = self.config.language or "en"  # no language set: an English-only model
         return [
-            Transcript(text=" ".join(s.text for s in segments), segments=segments, language=language)
+            Transcript(text=join_texts(s.text for s in segments), segments=segments, language=language)
             for segments in found
         ]
 

@@ -8,61 +8,49 @@ loaded engine stays resident; every job therefore carries an explicit timeout.
 from __future__ import annotations
 
 import logging
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections, connections
-from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from transcription import engine, profiles, queues, selectors, services, worker, workers
-from transcription.management.commands.reconcile import reconcile
+from portal import queues
+from portal.background import Every, Periodic, RequestLikeWorker
+from transcription import engine, profiles, upkeep, worker_process, worker_registry
 
 logger = logging.getLogger(__name__)
 
 
-class PortalWorker(SimpleWorker):
-    """SimpleWorker that treats each job like Django treats a request (fresh database
-    connections: a worker lives for days), gives memory back after each job, publishes its
-    status for the admins' page, and retires itself above a memory ceiling so that a
-    supervisor can start a fresh one."""
+class PortalWorker(RequestLikeWorker):
+    """Gives memory back after each job, keeps its status in the live-worker registry for the
+    admins' page, and retires itself above a memory ceiling so that a supervisor can start a
+    fresh one."""
 
-    def __init__(self, *args, status: workers.WorkerStatus, max_memory_mb: int = 0, **kwargs) -> None:
+    def __init__(self, *args, status: worker_registry.WorkerStatus, max_memory_mb: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.status, self.max_memory_mb = status, max_memory_mb
 
     def execute_job(self, job, queue) -> None:
-        _close_old_connections()
         self.status.current_job = job.id
-        workers.publish(self.connection, self.status)
+        worker_registry.announce(self.connection, self.status)
         try:
             super().execute_job(job, queue)
         finally:
-            _close_old_connections()
             self.status.current_job = ""
             self.status.jobs_done += 1
             self._after_job()
 
     def _after_job(self) -> None:
-        if workers.take_unload_request(self.connection, self.status.name):
+        if worker_registry.take_unload_request(self.connection, self.status.name):
             engine.unload()  # asked for while the job ran
         else:
             engine.release_memory()
-        workers.publish(self.connection, self.status)
+        worker_registry.announce(self.connection, self.status)
         used = max(self.status.rss_mb, self.status.gpu_mb)
         if self.max_memory_mb and used > self.max_memory_mb:
             logger.warning(
                 "worker %s uses %.0f MB (limit %d MB): retiring", self.name, used, self.max_memory_mb
             )
             self._stop_requested = True  # RQ's own flag: leave the loop before the next job
-
-
-def _close_old_connections() -> None:
-    # Never inside a transaction: a caller that wraps the worker in one (the test suite does)
-    # must keep its connection.
-    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
-        close_old_connections()
 
 
 class Command(BaseCommand):
@@ -88,12 +76,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, queue: str, device: str, profile: str, burst: bool, **options) -> None:
-        worker.device = device
-        worker.batch_max_jobs = max(1, options["batch_max_jobs"])
+        worker_process.device = device
+        worker_process.batch_max_jobs = max(1, options["batch_max_jobs"])
         if not options["no_preload"]:
             self._preload(queue, profile)
         rq_queue = queues.get_queue(queue)
-        status = workers.WorkerStatus(name="", queue=queue, device=device or "profile's")
+        status = worker_registry.WorkerStatus(name="", queue=queue, device=device or "profile's")
         rq_worker = PortalWorker(
             [rq_queue],
             connection=rq_queue.connection,
@@ -101,30 +89,31 @@ class Command(BaseCommand):
             status=status,
             max_memory_mb=options["max_memory_mb"],
         )
-        status.name = worker.name = rq_worker.name
-        workers.TTL_SECONDS = settings.ASR_WORKER_TTL
-        heartbeat = workers.Heartbeat(
-            rq_queue.connection,
-            status,
+        status.name = worker_process.name = rq_worker.name
+        worker_registry.TTL_SECONDS = settings.ASR_WORKER_TTL
+        chores = Periodic(
+            Every(0, lambda: worker_registry.heartbeat(rq_queue.connection, status)),
+            Every(settings.ASR_RECONCILE_SECONDS, upkeep.reconcile),
+            Every(3600, upkeep.retention_purge),
             interval=settings.ASR_HEARTBEAT_SECONDS,
-            chores=Chores(
-                Every(settings.ASR_RECONCILE_SECONDS, reconcile), Every(3600, services.retention_purge)
-            ),
+            name="asrworker-chores",
+            wait_first=True,  # the status was just announced; a job may already be waiting
         )
-        heartbeat.beat()
-        heartbeat.start()
+        worker_registry.announce(rq_queue.connection, status)  # listed before the first job
+        chores.start()
         try:
             level = settings.LOGGING["root"]["level"]
             rq_worker.work(
                 burst=burst, max_jobs=options["max_jobs"], with_scheduler=False, logging_level=level
             )
         finally:
-            heartbeat.stop()
+            chores.stop()
+            worker_registry.withdraw(rq_queue.connection, status.name)
 
     def _preload(self, queue: str, name: str) -> None:
         """Load the named profile, or the default one if it runs on this queue, before the first
         job arrives, so the first user does not wait for the model."""
-        profile = selectors.profile_get_for_worker(name=name, queue=queue)
+        profile = profiles.profile_for_worker(name=name, queue=queue)
         if profile is None and name:
             raise CommandError(f"There is no engine profile named '{name}'.")
         if profile is None:
@@ -133,39 +122,10 @@ class Command(BaseCommand):
         readiness = profiles.readiness(profile)
         if not readiness.runnable:
             raise CommandError(f"Profile '{profile.name}' cannot run here: {readiness.message}")
-        config = profiles.engine_config(profile, device=worker.device)
+        config = profiles.engine_config(profile, device=worker_process.device)
         self.stdout.write(f"Loading '{profile.name}' ({config.kind}) on {config.device}...")
         try:
             engine.get_engine(config)
         except engine.EngineError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS("Model loaded; waiting for jobs."))
-
-
-class Every:
-    """Call `action` at most once every `seconds` (from the heartbeat thread)."""
-
-    def __init__(self, seconds: float, action) -> None:
-        self.seconds, self.action, self.last = seconds, action, float("-inf")
-
-    def __call__(self) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.seconds:
-            self.last = now
-            self.action()
-
-
-class Chores:
-    """The worker's periodic housekeeping, run from its heartbeat thread. That thread has its own
-    database connection: keep it fresh, like a request."""
-
-    def __init__(self, *chores: Every) -> None:
-        self.chores = chores
-
-    def __call__(self) -> None:
-        close_old_connections()
-        try:
-            for chore in self.chores:
-                chore()
-        finally:
-            close_old_connections()

@@ -3,7 +3,7 @@ RETAIN_TRANSCRIPTS_DAYS) and remove stored audio no job refers to. Workers run i
 
 from django.core.management.base import BaseCommand
 
-from transcription import services
+from transcription import upkeep
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Show what would go; change nothing.")
 
     def handle(self, *args, dry_run: bool, **options) -> None:
-        report = services.retention_purge(dry_run=dry_run)
+        report = upkeep.retention_purge(dry_run=dry_run)
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(f"{verb} {report.summary()}.")
         for label, ids in (("recording of job", report.audio_deleted), ("job", report.jobs_deleted),

@@ -1,4 +1,4 @@
-"""The live-worker registry: each `asrworker` publishes what it is doing to Redis, with a TTL,
+"""The live-worker registry: each `asrworker` announces what it is doing to Redis, with a TTL,
 so a worker that dies simply disappears from the admins' page. Admins can ask a worker to unload
 its model (FunASR's WebUI calls this "free GPU cache")."""
 
@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -54,7 +53,8 @@ def memory_mb() -> tuple[float, float]:
     return rss, gpu
 
 
-def publish(connection: Redis, status: WorkerStatus, *, ttl: int | None = None) -> None:
+def announce(connection: Redis, status: WorkerStatus, *, ttl: int | None = None) -> None:
+    """Write the worker's status (model, job, memory) to Redis, to expire unless renewed."""
     config = engine.resident_config()
     status.model = f"{config.kind}: {os.path.basename(config.model.rstrip('/'))}" if config else ""
     status.model_loads = engine.load_count
@@ -65,7 +65,7 @@ def publish(connection: Redis, status: WorkerStatus, *, ttl: int | None = None) 
     connection.pipeline().hset(key, mapping=values).expire(key, ttl or TTL_SECONDS).execute()
 
 
-def unpublish(connection: Redis, name: str) -> None:
+def withdraw(connection: Redis, name: str) -> None:
     connection.delete(KEY_PREFIX + name)
 
 
@@ -93,35 +93,9 @@ def take_unload_request(connection: Redis, name: str) -> bool:
     return bool(connection.getdel(KEY_PREFIX + name + UNLOAD_SUFFIX))
 
 
-class Heartbeat(threading.Thread):
-    """Publishes the worker's status every few seconds, and unloads its model on request
-    while no job runs (a job in progress keeps its model; the request waits for it to end)."""
-
-    def __init__(
-        self, connection: Redis, status: WorkerStatus, *, interval: float = HEARTBEAT_SECONDS, chores=None
-    ) -> None:
-        super().__init__(daemon=True, name="asrworker-heartbeat")
-        self.connection, self.status, self.interval = connection, status, interval
-        self.chores = chores  # called after each beat: the worker's periodic reconciliation
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            self.beat()
-            if self.chores:
-                try:
-                    self.chores()
-                except Exception:  # noqa: BLE001 - a failed chore must not stop the heartbeat
-                    logger.warning("worker chores failed", exc_info=True)
-
-    def beat(self) -> None:
-        try:
-            if not self.status.current_job and take_unload_request(self.connection, self.status.name):
-                engine.unload()
-            publish(self.connection, self.status)
-        except Exception:  # noqa: BLE001 - a Redis hiccup must not kill the worker
-            logger.warning("worker heartbeat failed", exc_info=True)
-
-    def stop(self) -> None:
-        self.stopped.set()
-        unpublish(self.connection, self.status.name)
+def heartbeat(connection: Redis, status: WorkerStatus) -> None:
+    """One beat of a worker: drop its model if an admin asked and no job runs (a job in progress
+    keeps its model; the request waits for it to end), then announce its status."""
+    if not status.current_job and take_unload_request(connection, status.name):
+        engine.unload()
+    announce(connection, status)

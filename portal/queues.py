@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import django_rq
 from django.conf import settings
+from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
 
+def connection() -> Redis:
+    """The portal's Redis: RQ's queues, the live-worker registry and the locks."""
+    return django_rq.get_connection(settings.ASR_QUEUE)
+
+
 def get_queue(name: str) -> Queue:
-    connection = django_rq.get_connection(settings.ASR_QUEUE)
-    return Queue(name, connection=connection, serializer=JSONSerializer)
+    return Queue(name, connection=connection(), serializer=JSONSerializer)

@@ -1,4 +1,5 @@
-"""Pages. Each view parses, calls one service or selector, and renders."""
+"""The dashboard and a job's pages and actions. Each view parses, calls one service or selector,
+and renders."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal import i18n
 from transcription import exports, progress, selectors, services
 from transcription.forms import UploadForm
-from transcription.http import file_response
+from transcription.http import file_response, safe_next
 
 # Audio is served inline only as one of these types; anything else is a download, so an
 # uploaded "song.html" can never run as a page on the portal's origin.
@@ -156,7 +156,7 @@ def _after_action(request: HttpRequest, job, done: bool, success: str, refusal: 
     (messages.success if done else messages.error)(
         request, f"{job.original_name}: {success if done else refusal}"
     )
-    return redirect(request.POST.get("next") or "dashboard")
+    return redirect(safe_next(request, default="dashboard"))
 
 
 @login_required
@@ -166,26 +166,6 @@ def job_delete(request: HttpRequest, job_id) -> HttpResponse:
     services.job_delete(job=job)
     messages.success(request, _("Deleted %(name)s.") % {"name": job.original_name})
     return redirect("dashboard")
-
-
-@staff_member_required
-@require_GET
-def worker_list(request: HttpRequest) -> HttpResponse:
-    rows = selectors.worker_list(user=request.user)
-    return render(request, "transcription/workers.html", {"workers": rows})
-
-
-@staff_member_required
-@require_POST
-def worker_unload(request: HttpRequest, name: str) -> HttpResponse:
-    if services.worker_request_unload(user=request.user, name=name):
-        messages.success(
-            request,
-            _("Asked %(name)s to unload its model; it does so once its current job ends.") % {"name": name},
-        )
-    else:
-        messages.error(request, _("%(name)s is not running any more.") % {"name": name})
-    return redirect("workers")
 
 
 def _job_state(job) -> dict:

@@ -1,0 +1,97 @@
+"""The engine's interface: what goes in (16 kHz mono float32 samples and an EngineConfig), what
+comes out (a Transcript of timestamped Segments), progress callbacks and typed errors. No Django,
+no torch: the concrete engines import this, and `transcription.engine` re-exports it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+# (seconds of audio done, seconds of audio in total)
+ProgressCallback = Callable[[float, float], None]
+
+
+class EngineError(Exception):
+    """A failure a person can read; the job ends with this message."""
+
+
+class ModelMissing(EngineError):
+    """A configured model directory is absent; the message names how to get it."""
+
+
+class EngineOutOfMemory(EngineError):
+    """The device ran out of memory on this audio."""
+
+
+class JobCancelled(Exception):
+    """Raised by an `on_progress` callback to stop the recognition in progress: its job was
+    cancelled (or deleted) meanwhile. Not an EngineError, and engines never catch it: it leaves
+    `transcribe` as raised, and the memory of the run goes with the unwound frames."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything that decides which model is loaded. Hashable: it keys the resident cache."""
+
+    kind: str  # "funasr" or "faster-whisper"
+    model: str  # a local model directory
+    vad_model: str = ""  # funasr: a local directory or "silero-vad"; whisper: unused
+    punc_model: str = ""
+    device: str = "cpu"  # cpu, cuda:N, or auto
+    precision: str = "fp32"  # fp32, fp16 or bf16; reduced precision applies on GPU only
+    language: str = ""  # "" lets the model decide
+    batch_size_s: int = 300  # funasr: seconds of audio per recognition batch
+    max_segment_ms: int = 30_000  # VAD never hands the recogniser more than this
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def load_key(self) -> tuple:
+        """What decides the loaded weights. Batch size is read at each call, so changing it
+        (a retry after running out of memory) needs no reload."""
+        return (self.kind, self.model, self.vad_model, self.punc_model, self.device, self.precision,
+                self.max_segment_ms)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float  # seconds from the start of the audio
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    segments: list[Segment] = field(default_factory=list)
+    language: str = ""
+
+    def segments_as_dicts(self) -> list[dict]:
+        return [asdict(s) for s in self.segments]
+
+
+class Engine(Protocol):
+    config: EngineConfig
+    # True when the model itself writes numbers as digits on request (SenseVoice, Fun-ASR-Nano):
+    # then `itn=True` asks the model, and the portal's own ITN stage stays out of the way.
+    builtin_itn: bool
+
+    def transcribe_many(
+        self,
+        audios: Sequence[np.ndarray],
+        *,
+        hotwords: Sequence[str] = (),
+        itn: bool = False,
+        on_progress_each: Sequence[ProgressCallback | None] = (),
+    ) -> list[Transcript]:
+        """One or more recordings, each 16 kHz mono float32 in [-1, 1], in as few model calls as
+        the engine can (a lone job is a batch of one): one Transcript per recording, in order,
+        and each recording's progress reported to its own callback as
+        `(seconds of audio done, seconds in total)`. A callback may raise (JobCancelled) to stop
+        the whole call."""
+        ...

@@ -1,0 +1,252 @@
+"""Running claimed jobs: the one path from a claimed job to its transcript. A lone job is a batch
+of one; a worker that batches across jobs (`--batch-max-jobs`) also claims other short queued jobs
+that can share the engine call. Either way each job is decoded on its own (a bad file fails
+alone), the engine recognises them all in one `transcribe_many` call with a progress callback per
+job (which also stops a job that was cancelled), and each job gets its own result, failure and
+share of the processing time. Out of memory, a batch runs again job by job, and a lone job once
+more with a quarter of the batch. Every write goes through services.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.utils.translation import gettext_noop
+from rq.timeouts import JobTimeoutException
+
+from transcription import audio, postprocess, scheduler, selectors, services, worker_process
+from transcription.engine import (
+    EngineConfig,
+    EngineError,
+    EngineOutOfMemory,
+    JobCancelled,
+    ProgressCallback,
+    get_engine,
+    release_memory,
+)
+from transcription.models import Job
+from transcription.progress import Throttle
+
+logger = logging.getLogger(__name__)
+
+# Stored in English, translated when shown (portal/i18n.py).
+UNEXPECTED = gettext_noop(
+    "Transcription failed unexpectedly. An administrator can find the details in the worker log."
+)
+TIMED_OUT = gettext_noop(
+    "Transcription took longer than its time limit and was stopped (see ASR_JOB_TIMEOUT)."
+)
+SMALLEST_BATCH_S = 10
+# How often, at most, a running job asks the database whether it was cancelled meanwhile.
+CANCEL_CHECKS_PER_SECOND = 2
+
+
+def claim_companions(leader: Job) -> tuple[list[Job], list[Job]]:
+    """For a worker that batches, when `leader` is short: claim up to batch_max_jobs - 1 more short
+    queued jobs that can share its engine call, in the order the queue would run them, with the
+    same conditional claim as a job taken from the queue (their own RQ entries later find them
+    claimed). Returns (companions, others): others were claimed but need another engine
+    configuration (their profile changed meanwhile), so they run on their own."""
+    short = leader.duration is not None and leader.duration <= settings.ASR_BATCH_MAX_SECONDS
+    if worker_process.batch_max_jobs <= 1 or not short:
+        return [], []
+    key = _engine_config(leader).load_key()
+    companions: list[Job] = []
+    others: list[Job] = []
+    for job_id in scheduler.batch_candidates(
+        job=leader, max_seconds=settings.ASR_BATCH_MAX_SECONDS, limit=worker_process.batch_max_jobs - 1
+    ):
+        job = claim(job_id)
+        if job is not None:
+            (companions if _engine_config(job).load_key() == key else others).append(job)
+    return companions, others
+
+
+def claim(job_id) -> Job | None:
+    """Claim a queued job for this worker; None if another took it, or if it cannot run here
+    (then it has failed, with a message that says why)."""
+    claimed = services.job_claim(job_id=job_id, device=worker_process.device, worker_name=worker_process.name)
+    if claimed is None:
+        return None  # deleted, cancelled, or taken by another worker
+    job, problem = claimed
+    if problem:
+        services.job_fail(job=job, message=problem)
+        return None
+    return job
+
+
+@dataclass
+class _Member:
+    """One job of a run: its samples, its own time (decoding, polishing) and, once its progress
+    callback raised (a cancel), why it left the run."""
+
+    job: Job
+    samples: np.ndarray
+    seconds: float
+    left: BaseException | None = field(default=None)
+
+
+class _AllLeft(Exception):
+    """Every job of the engine call has left it: stop recognising for nobody."""
+
+
+def run(jobs: list[Job]) -> None:
+    """Transcribe `jobs` (claimed, one engine configuration and the same options) together. No job
+    stays running, whatever happens: each write is conditional on its run, so a job that was
+    already finished, cancelled or retried is left as it is."""
+    started = time.monotonic()
+    try:
+        members = [m for m in (_decoded(job) for job in jobs) if m is not None]
+        if len(members) > 1:
+            services.jobs_mark_batched(jobs=[m.job for m in members])
+        if members:
+            _recognise(members, _engine_config(members[0].job))
+    except Exception as exc:  # noqa: BLE001 - whatever it was, no job of the run stays "running"
+        timed_out = isinstance(exc, JobTimeoutException)
+        if not timed_out:
+            logger.exception("run of %d job(s): unexpected error", len(jobs))
+        for job in jobs:
+            services.job_fail(
+                job=job, message=TIMED_OUT if timed_out else UNEXPECTED, processing_seconds=_since(started)
+            )
+
+
+def _decoded(job: Job) -> _Member | None:
+    """The job with its samples, or None once it has failed with the reason its file gave."""
+    started = time.monotonic()
+    try:
+        samples = audio.decode(
+            job.audio.path,
+            max_seconds=settings.ASR_MAX_AUDIO_SECONDS,
+            max_decoded_bytes=settings.ASR_MAX_DECODED_BYTES,
+        )
+    except audio.AudioDecodeError as exc:
+        services.job_fail(job=job, message=str(exc), processing_seconds=_since(started))
+        return None
+    except Exception:  # noqa: BLE001 - its file vanished, say: this job fails, not the others
+        logger.exception("job %s: unexpected error while decoding", job.id)
+        services.job_fail(job=job, message=UNEXPECTED, processing_seconds=_since(started))
+        return None
+    return _Member(job=job, samples=samples, seconds=_since(started))
+
+
+def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool = True) -> None:
+    """One engine call for all members, then each one's result. Out of memory, a batch goes again
+    job by job, and a lone job once more with a quarter of the batch, in the same worker and with
+    the same model. Any other engine error fails a lone job with its message, and sends a batch's
+    jobs through on their own, so that one recording cannot fail the others."""
+    options = members[0].job.options
+    phrases = [h["phrase"] for h in options["hotwords"]]
+    engine = get_engine(config)
+    started = time.monotonic()
+    try:
+        transcripts = engine.transcribe_many(
+            [m.samples for m in members],
+            hotwords=phrases,
+            itn=options["itn"],
+            on_progress_each=[_isolated(_progress_for(m.job), m, members) for m in members],
+        )
+    except _AllLeft:
+        transcripts = [None] * len(members)
+    except EngineError as exc:
+        if len(members) > 1:
+            logger.warning("batch of %d failed (%s): running its jobs one by one", len(members), exc)
+            for member in members:
+                _alone(member, config)
+            return
+        if may_shrink and isinstance(exc, EngineOutOfMemory) and config.batch_size_s > SMALLEST_BATCH_S:
+            _recognise(members, _smaller(config), may_shrink=False)
+            return
+        seconds = members[0].seconds + _since(started)
+        services.job_fail(job=members[0].job, message=str(exc), processing_seconds=seconds)
+        return
+    own_itn = options["itn"] and not engine.builtin_itn
+    _finish_each(members, transcripts, _since(started), itn=own_itn, hotwords=phrases)
+
+
+def _alone(member: _Member, config: EngineConfig) -> None:
+    if member.left is None:
+        _recognise([member], config)
+    elif not isinstance(member.left, JobCancelled):  # a cancel has written the job's end already
+        services.job_fail(job=member.job, message=UNEXPECTED)
+
+
+def _smaller(config: EngineConfig) -> EngineConfig:
+    release_memory()
+    smaller = dataclasses.replace(config, batch_size_s=max(SMALLEST_BATCH_S, config.batch_size_s // 4))
+    logger.warning("out of memory at batch %d s: retrying at %d s", config.batch_size_s, smaller.batch_size_s)
+    return smaller
+
+
+def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, itn: bool, hotwords) -> None:
+    """Each job's own result, and its share of the engine's time (by length of audio)."""
+    total_audio = sum(m.samples.size for m in members) or 1
+    for member, transcript in zip(members, transcripts, strict=True):
+        share = engine_seconds * member.samples.size / total_audio
+        if member.left is not None:
+            if not isinstance(member.left, JobCancelled):  # a cancel has written the job's end
+                services.job_fail(
+                    job=member.job, message=UNEXPECTED, processing_seconds=member.seconds + share
+                )
+            else:
+                logger.info("job %s: cancelled while running (%s)", member.job.id, member.left)
+            continue
+        started = time.monotonic()
+        result = postprocess.polish(transcript, itn=itn, hotwords=hotwords)
+        services.job_finish(
+            job=member.job,
+            result=result,
+            duration=member.samples.size / audio.SAMPLE_RATE,
+            processing_seconds=member.seconds + share + _since(started),
+        )
+
+
+def _progress_for(job: Job) -> ProgressCallback:
+    """The job's progress callback: throttled progress events, and JobCancelled once the job's run
+    no longer stands (cancelled, deleted, or re-queued to another worker), so the engine stops
+    within one segment or clip instead of finishing work whose result would be thrown away."""
+    progress_throttle = Throttle(settings.ASR_PROGRESS_PER_SECOND)
+    cancel_throttle = Throttle(CANCEL_CHECKS_PER_SECOND)
+
+    def on_progress(done: float, total: float) -> None:
+        if cancel_throttle.ready() and not selectors.job_run_stands(
+            user=job.owner, job_id=job.id, attempt=job.attempt
+        ):
+            raise JobCancelled(f"recognition stopped at {done:.1f} of {total:.1f} s of audio")
+        if progress_throttle.ready(final=done >= total):
+            services.job_progress(job=job, seconds_done=done, seconds_total=total)
+
+    return on_progress
+
+
+def _isolated(callback: ProgressCallback, member: _Member, members: list[_Member]) -> ProgressCallback:
+    """The job's callback, so that what it raises takes that job out of the engine call instead
+    of stopping the call the other jobs share; once every job has left, the call stops."""
+
+    def on_progress(done: float, total: float) -> None:
+        if member.left is not None:
+            return
+        try:
+            callback(done, total)
+        except JobTimeoutException:  # the whole run's time is up: not this job's doing
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever it is, it ends this job only
+            member.left = exc
+            logger.info("job %s leaves the engine call: %r", member.job.id, exc)
+            if all(m.left is not None for m in members):
+                raise _AllLeft from exc
+
+    return on_progress
+
+
+def _engine_config(job: Job) -> EngineConfig:
+    return EngineConfig(**job.options["engine"])
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started

@@ -1,0 +1,196 @@
+"""Keeping the house in order: repairing jobs whose worker died or whose queue entry Redis lost
+(every worker on a timer, and `manage.py reconcile`), the retention policy (hourly, and `manage.py
+purge`), and a user clearing their history in bulk. The database is the truth; every repair is a
+conditional write, and logged; files go once the rows that named them are committed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from portal import queues
+from transcription import ids, scheduler, selectors, services, worker_registry
+from transcription.models import Job
+
+logger = logging.getLogger(__name__)
+
+Status = Job.Status
+
+# Stored in English, translated when shown (portal/i18n.py).
+WORKER_LOST = gettext_noop(
+    "The worker transcribing this file stopped unexpectedly, {attempts} time(s). "
+    "Retry it; if it happens again, an administrator can check the workers."
+)
+
+
+@dataclass
+class ReconcileReport:
+    requeued: list[str] = field(default_factory=list)  # running jobs whose worker vanished
+    failed: list[str] = field(default_factory=list)  # the same, out of attempts
+    reenqueued: list[str] = field(default_factory=list)  # queued jobs Redis had lost
+
+    def __bool__(self) -> bool:
+        return bool(self.requeued or self.failed or self.reenqueued)
+
+
+def reconcile() -> ReconcileReport:
+    """`jobs_reconcile` against the workers alive now. A job claimed moments ago may belong to a
+    worker whose first heartbeat is on its way: a heartbeat's time of grace."""
+    live = {w["name"] for w in worker_registry.list_all(queues.connection())}
+    return jobs_reconcile(live_workers=live, grace_seconds=settings.ASR_HEARTBEAT_SECONDS)
+
+
+def jobs_reconcile(*, live_workers: set[str], grace_seconds: int = 0) -> ReconcileReport:
+    """Repair the database against the workers and the queues. A running job whose worker is not
+    alive goes back to the queue (or fails after ASR_MAX_ATTEMPTS runs); a dispatched job that
+    Redis lost loses its place in the window, and every queue's window is topped up again
+    (`reenqueued`: the jobs that put on a queue). Jobs claimed or dispatched less than
+    `grace_seconds` ago are left alone."""
+    report = ReconcileReport()
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    orphans = Job.objects.filter(status=Status.RUNNING, started_at__lt=cutoff).exclude(
+        worker__in=live_workers
+    )
+    for job in orphans:
+        (report.requeued if _requeue_lost(job) else report.failed).append(str(job.id))
+    _undispatch_lost(cutoff)
+    waiting = Job.objects.filter(status=Status.QUEUED, dispatched_at__isnull=True)
+    for queue in sorted(set(waiting.values_list("options__queue", flat=True))):
+        report.reenqueued += scheduler.queue_dispatch(queue=queue)
+    for kind, job_ids in (
+        ("re-queued", report.requeued),
+        ("failed", report.failed),
+        ("re-enqueued", report.reenqueued),
+    ):
+        for job_id in job_ids:
+            logger.warning("reconcile: job %s %s (its worker or queue entry was lost)", job_id, kind)
+    return report
+
+
+def _undispatch_lost(cutoff) -> None:
+    """Jobs the database says are on an RQ queue that Redis does not hold (it restarted empty, or
+    was down when they were dispatched) go back to waiting in the database."""
+    for job in Job.objects.filter(status=Status.QUEUED, dispatched_at__lt=cutoff).only(
+        "id", "attempt", "options", "dispatched_at"
+    ):
+        if not scheduler.on_rq_queue(job):
+            Job.objects.filter(id=job.id, status=Status.QUEUED, dispatched_at=job.dispatched_at).update(
+                dispatched_at=None
+            )
+
+
+def _requeue_lost(job: Job) -> bool:
+    """Back to the queue if it may run again; else failed as lost. True when re-queued."""
+    if job.attempt >= settings.ASR_MAX_ATTEMPTS:
+        services.job_fail(job=job, message=WORKER_LOST.format(attempts=job.attempt))
+        return False
+    return services.job_requeue(job=job)
+
+
+@dataclass
+class PurgeReport:
+    audio_deleted: list[str] = field(default_factory=list)  # jobs whose recording went
+    jobs_deleted: list[str] = field(default_factory=list)  # jobs that went entirely
+    orphan_files: list[str] = field(default_factory=list)  # stored files no job refers to
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.audio_deleted)} recording(s), {len(self.jobs_deleted)} job(s) "
+            f"and {len(self.orphan_files)} orphan file(s)"
+        )
+
+
+def retention_purge(*, dry_run: bool = False) -> PurgeReport:
+    """Apply RETAIN_AUDIO_DAYS and RETAIN_TRANSCRIPTS_DAYS to finished jobs, deleting files and
+    rows together (files once the rows are committed), and remove stored audio that no job refers
+    to (an upload interrupted between storing and committing). `dry_run` changes nothing."""
+    report = PurgeReport()
+    now = timezone.now()
+    finished = Job.objects.filter(status__in=[Status.DONE, Status.FAILED])
+    if settings.RETAIN_TRANSCRIPTS_DAYS:
+        old = finished.filter(finished_at__lt=now - timedelta(days=settings.RETAIN_TRANSCRIPTS_DAYS))
+        report.jobs_deleted = [str(pk) for pk in old.values_list("pk", flat=True)]
+        if not dry_run:
+            _delete_jobs(old)
+    if settings.RETAIN_AUDIO_DAYS:
+        old = finished.filter(finished_at__lt=now - timedelta(days=settings.RETAIN_AUDIO_DAYS)).exclude(
+            audio=""
+        )
+        report.audio_deleted = [str(pk) for pk in old.values_list("pk", flat=True)]
+        if not dry_run:
+            for job in old:
+                _audio_delete(job)
+    report.orphan_files = _orphan_files(older_than=now - timedelta(days=1))
+    if not dry_run:
+        for name in report.orphan_files:
+            default_storage.delete(name)
+    logger.info("retention%s: %s", " (dry run)" if dry_run else "", report.summary())
+    return report
+
+
+def _audio_delete(job: Job) -> None:
+    name = job.audio.name
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(audio="")
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def _orphan_files(*, older_than) -> list[str]:
+    """Stored audio files with no job, left alone for a day so an upload in progress is safe."""
+    known = set(Job.objects.exclude(audio="").values_list("audio", flat=True))
+    orphans = []
+    root = Path(settings.MEDIA_ROOT) / "audio"
+    for path in root.rglob("*") if root.exists() else []:
+        name = path.relative_to(settings.MEDIA_ROOT).as_posix()
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        if path.is_file() and name not in known and modified < older_than:
+            orphans.append(name)
+    return sorted(orphans)
+
+
+BULK_DELETE_CHUNK = 500
+
+
+def jobs_delete(*, user, job_ids: Sequence[str]) -> int:
+    """Delete those of `job_ids` that are the user's own, rows and audio together (files once
+    the rows are committed). Malformed or foreign ids are ignored. Returns how many went."""
+    return _delete_jobs(Job.objects.filter(owner=user, id__in=ids.parse_job_ids(job_ids)))
+
+
+def jobs_clear_older_than(*, user, days: int) -> int:
+    """Delete the user's finished (done or failed) jobs queued more than `days` days ago, rows and
+    audio together. Jobs still queued or running are never touched. Returns how many went."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    return _delete_jobs(selectors.finished_older_than(user=user, days=days))
+
+
+def _delete_jobs(jobs) -> int:
+    deleted = 0
+    with transaction.atomic():
+        while batch := list(jobs.values_list("pk", "audio", "status", "options__queue")[:BULK_DELETE_CHUNK]):
+            Job.objects.filter(pk__in=[pk for pk, *_ in batch]).delete()
+            names = [name for _, name, *_ in batch if name]
+            for queue in {queue for *_, status, queue in batch if status == Status.QUEUED}:
+                scheduler.dispatch_on_commit(queue or settings.ASR_QUEUE)
+            transaction.on_commit(lambda names=names: _delete_files(names))
+            deleted += len(batch)
+    logger.info("%s job(s) deleted in bulk", deleted)
+    return deleted
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name, exc_info=True)
