@@ -181,7 +181,11 @@ class JobViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
         job = selectors.job_get(user=request.user, job_id=job_id(pk))
-        if not services.job_retry(job=job):
+        try:
+            retried = services.job_retry(job=job)
+        except DjangoValidationError as refusal:
+            raise Conflict(refusal.messages[0]) from None
+        if not retried:
             raise Conflict(f"Only a failed job can be run again; this one is {job.status}.")
         return Response(self._render(job))
 

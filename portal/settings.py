@@ -198,6 +198,8 @@ ASR_HEARTBEAT_SECONDS = env_int("ASR_HEARTBEAT_SECONDS", 10, minimum=1)
 ASR_WORKER_TTL = env_int("ASR_WORKER_TTL", 60, minimum=2)
 ASR_RECONCILE_SECONDS = env_int("ASR_RECONCILE_SECONDS", 30, minimum=1)
 ASR_MAX_ATTEMPTS = env_int("ASR_MAX_ATTEMPTS", 2, minimum=1)
+# Tests only: a worker crashes (SIGSEGV) on a file whose name contains this. Never set it otherwise.
+ASR_TEST_CRASH_MARKER = env_str("ASR_TEST_CRASH_MARKER", "")
 # At most this many progress events per second per job reach the browser.
 ASR_PROGRESS_PER_SECOND = env_int("ASR_PROGRESS_PER_SECOND", 4, minimum=1)
 # Fair scheduling: the database is the queue of record; each RQ queue holds at most

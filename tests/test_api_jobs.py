@@ -219,6 +219,18 @@ def test_it_retries_a_failed_job_through_the_worker(alice, upload, django_captur
     assert response.status_code == 409 and "this one is done" in response.json()["detail"]
 
 
+def test_it_refuses_to_retry_with_a_model_since_restricted(alice, upload, default_profile):
+    api = api_for(alice)
+    created = upload(api, {"file": upload_of(CLIP)}).json()["jobs"][0]
+    api.post(f"{created['url']}cancel/")
+    default_profile.user_selectable = False
+    default_profile.save()
+    assert upload(api, {"file": upload_of(CLIP)}).status_code == 400  # as a new upload would be
+    response = api.post(f"{created['url']}retry/")
+    assert response.status_code == 409 and "not available any more" in response.json()["detail"]
+    assert api.get(created["url"]).json()["status"] == "failed"
+
+
 def test_it_deletes_a_job_and_its_audio(alice, alices_job, django_capture_on_commit_callbacks):
     path = Path(alices_job.audio.path)
     with django_capture_on_commit_callbacks(execute=True):

@@ -231,6 +231,28 @@ def test_it_cancels_and_retries_only_the_owners_jobs(client, alice, bob, alices_
     assert alices_job.status == Job.Status.QUEUED and alices_job.error == ""
 
 
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/", "https:/\\evil.example"])
+@pytest.mark.parametrize("action", ["job_cancel", "job_retry"])
+def test_it_never_redirects_to_another_site_after_an_action(client, alice, alices_job, action, target):
+    client.force_login(alice)
+    Job.objects.filter(id=alices_job.id).update(status=Job.Status.FAILED)  # retry-able; cancel refuses
+    response = client.post(reverse(action, args=[alices_job.id]), {"next": target})
+    assert response.status_code == 302 and response.url == reverse("dashboard")
+
+
+def test_it_refuses_to_retry_with_a_model_since_restricted(client, alice, alices_job, default_profile):
+    Job.objects.filter(id=alices_job.id).update(status=Job.Status.FAILED)
+    default_profile.user_selectable = False
+    default_profile.save()
+    client.force_login(alice)
+    retry = reverse("job_retry", args=[alices_job.id])
+    response = client.post(retry, headers={"Accept": "application/json"})
+    assert response.status_code == 409 and "not available any more" in response.json()["error"]
+    assert Job.objects.get(id=alices_job.id).status == Job.Status.FAILED
+    assert client.post(reverse("job_upload"), {"files": [upload_of(CLIP)]}).status_code == 302  # refused too
+    assert Job.objects.count() == 1
+
+
 def test_it_lets_only_the_owner_correct_a_segment_keeping_the_machines_words(client, alice, bob, alices_job):
     Job.objects.filter(pk=alices_job.pk).update(
         status=Job.Status.DONE,

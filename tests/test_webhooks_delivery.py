@@ -327,15 +327,16 @@ def test_it_connects_to_the_address_it_checked_and_names_the_host(alice, receive
 
 
 @pytest.mark.usefixtures("loopback_allowed")
-def test_it_keeps_the_delivery_when_the_job_is_deleted(alice, receiver):
+def test_it_keeps_the_record_but_sends_nothing_once_the_job_is_deleted(alice, receiver):
     job = finished_job(alice, receiver.url)
     job_id = str(job.id)
-    delivery = services.delivery_enqueue(job=job)
+    delivery = services.delivery_enqueue(job=job)  # queued, not sent yet
     transcription_services.job_delete(job=job)
     run_webhook_worker()
     delivery.refresh_from_db()
-    assert delivery.job is None and delivery.status == Status.SUCCEEDED
-    assert receiver.requests[0].json()["job"]["id"] == job_id
+    assert delivery.job is None and delivery.status == Status.REFUSED
+    assert delivery.payload == {"v": 1, "job": {"id": job_id, "redacted": True}}
+    assert receiver.requests == []
 
 
 @pytest.mark.usefixtures("loopback_allowed")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from portal import queues
 from tests.test_webhooks_delivery import finished_job
 from transcription import services as transcription_services
+from transcription import upkeep
 from transcription.models import Job
 from webhooks import services
 from webhooks.models import AllowedCallbackHost, WebhookDelivery, WebhookSecret
@@ -180,3 +181,31 @@ def test_it_lets_only_staff_retry_deliveries(alice, admin_user, public_host_allo
     assert services.delivery_retry(user=admin_user, deliveries=WebhookDelivery.objects.all()) == (1, 0)
     delivery.refresh_from_db()
     assert delivery.status == Status.PENDING and delivery.next_attempt_at is None
+
+
+@pytest.mark.parametrize("how", ["job_delete", "bulk", "retention"])
+def test_it_forgets_the_transcript_of_a_deleted_job_and_sends_nothing_more(
+    alice, public_host_allowed, settings, django_capture_on_commit_callbacks, how
+):
+    job = finished_job(alice, public_host_allowed)
+    sent = services.delivery_enqueue(job=job)  # succeeded, say: its payload holds the transcript
+    WebhookDelivery.objects.filter(id=sent.id).update(status=Status.SUCCEEDED)
+    pending = services.delivery_enqueue(job=job)
+    assert job.text in str(pending.payload)
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "job_delete":
+            transcription_services.job_delete(job=job)
+        elif how == "bulk":
+            upkeep.jobs_delete(user=alice, job_ids=[str(job.id)])
+        else:
+            settings.RETAIN_TRANSCRIPTS_DAYS = 1
+            Job.objects.filter(id=job.id).update(finished_at=timezone.now() - timedelta(days=2))
+            upkeep.retention_purge()
+    sent.refresh_from_db(), pending.refresh_from_db()
+    for delivery in (sent, pending):
+        assert job.text not in str(delivery.payload) and delivery.payload["job"]["redacted"] is True
+    assert sent.status == Status.SUCCEEDED  # its record of attempts is kept
+    assert pending.status == Status.REFUSED and pending.last_error == services.JOB_DELETED
+    admin = type(alice).objects.create_user("root", is_staff=True)
+    assert services.delivery_retry(user=admin, deliveries=WebhookDelivery.objects.all()) == (0, 2)
+    assert queued() == 0

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from transcription import profiles, services
+from transcription import profiles, services, upkeep
 from transcription.models import EngineProfile, Job
 
 
@@ -50,3 +50,11 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # jobs come from uploads, which queue them
+
+    # Through the services, as everywhere: the recording goes with the row and a queue that
+    # lost a waiting job is topped up.
+    def delete_model(self, request, obj: Job) -> None:
+        services.job_delete(job=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        upkeep.jobs_delete_any(user=request.user, jobs=queryset)

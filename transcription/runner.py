@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -143,6 +145,7 @@ def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool
     options = members[0].job.options
     phrases = [h["phrase"] for h in options["hotwords"]]
     engine = get_engine(config)
+    _crash_for_tests(members)
     started = time.monotonic()
     try:
         transcripts = engine.transcribe_many(
@@ -242,6 +245,14 @@ def _isolated(callback: ProgressCallback, member: _Member, members: list[_Member
                 raise _AllLeft from exc
 
     return on_progress
+
+
+def _crash_for_tests(members: list[_Member]) -> None:
+    """Test-only (ASR_TEST_CRASH_MARKER, never set in production): a native crash of the worker
+    on a marked file, so that what follows a worker's death is tested with a real one."""
+    marker = settings.ASR_TEST_CRASH_MARKER
+    if marker and any(marker in m.job.original_name for m in members):
+        os.kill(os.getpid(), signal.SIGSEGV)
 
 
 def _engine_config(job: Job) -> EngineConfig:

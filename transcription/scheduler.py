@@ -67,7 +67,7 @@ def queue_order(*, queue: str, limit: int | None = None) -> list[QueuedRow]:
 def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.UUID]:
     """For a worker batching across jobs: up to `limit` other queued jobs that can share `job`'s
     engine call (same queue and profile, same hotwords and ITN choice, audio known to be at most
-    `max_seconds` long), in the order the queue would run them."""
+    `max_seconds` long, not set to run alone), in the order the queue would run them."""
     rows = [
         row
         for row in queue_order(queue=job.options["queue"])
@@ -78,7 +78,11 @@ def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.U
     ][: limit * 4]  # enough to go round jobs with other options, without reading the whole queue
     wanted = _batch_key(job.options)
     options = dict(Job.objects.filter(id__in=[row.id for row in rows]).values_list("id", "options"))
-    alike = [row.id for row in rows if row.id in options and _batch_key(options[row.id]) == wanted]
+    alike = [
+        row.id
+        for row in rows
+        if row.id in options and not options[row.id].get("alone") and _batch_key(options[row.id]) == wanted
+    ]
     return alike[:limit]
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext, gettext_noop
 from hotwords import selectors as hotword_selectors
 from hotwords.models import HotwordList
 from portal import queues
-from transcription import audio, profiles, progress, scheduler, signals, worker_registry
+from transcription import audio, profiles, progress, scheduler, selectors, signals, worker_registry
 from transcription.models import EngineProfile, Job
 from transcription.postprocess import Result
 from transcription.text import join_texts
@@ -138,6 +138,7 @@ def job_claim(*, job_id: str, device: str = "", worker_name: str = "") -> tuple[
         )
     readiness = profiles.readiness(job.profile)
     job.options["engine"] = profiles.engine_config(job.profile, device=device).as_dict()
+    job.options.pop("batched", None)  # an earlier run's, if any: this run records its own
     Job.objects.filter(id=job.id).update(options=job.options)
     return job, "" if readiness.runnable else readiness.message
 
@@ -188,14 +189,16 @@ def job_fail(*, job: Job, message: str, processing_seconds: float | None = None)
 
 
 def job_requeue(*, job: Job) -> bool:
-    """A running job whose worker was lost goes back to the queue for another run. False when it
-    had finished or moved on meanwhile (nothing to repair)."""
+    """A running job whose worker was lost goes back to the queue for another run, from now on
+    alone (`options["alone"]`): whatever killed the worker may be its file, and it must not take
+    the jobs of another batch down with it. False when it had finished or moved on meanwhile."""
     fields = {
         "status": Status.QUEUED,
         "progress": 0.0,
         "started_at": None,
         "worker": "",
         "dispatched_at": None,
+        "options": {**job.options, "alone": True},
     }
     with transaction.atomic():
         if not _this_run(job).update(**fields):
@@ -253,7 +256,14 @@ def job_cancel(*, job: Job) -> bool:
 
 def job_retry(*, job: Job) -> bool:
     """Queue a failed job again from the start: same file, hotwords and options, on its profile's
-    queue as it is now. Enqueued once committed. False when the job is not failed."""
+    queue as it is now. Enqueued once committed. False when the job is not failed; ValidationError
+    when its profile is one its owner may no longer pick (an upload with it would be refused)."""
+    if job.profile is not None and job.profile not in selectors.profile_list_selectable(user=job.owner):
+        raise ValidationError(
+            gettext("The model “%(name)s” is not available any more: upload the file again with another.")
+            % {"name": job.profile.name},
+            code="profile",
+        )
     queue = job.profile.queue if job.profile else job.options.get("queue", settings.ASR_QUEUE)
     fields = {
         "status": Status.QUEUED,
@@ -283,11 +293,10 @@ def job_retry(*, job: Job) -> bool:
 
 
 def job_delete(*, job: Job) -> None:
-    """Delete the job and its audio. A queued RQ job finds nothing to claim and stops."""
-    storage, name = job.audio.storage, job.audio.name
+    """Delete the job (its audio goes once committed: receivers.py). A queued RQ job finds nothing
+    to claim and stops."""
     with transaction.atomic():
         job.delete()
-        transaction.on_commit(lambda: storage.delete(name) if name else None)
         if job.status == Status.QUEUED:
             scheduler.dispatch_on_commit(job.options.get("queue", settings.ASR_QUEUE))
     logger.info("job %s deleted", job.pk)

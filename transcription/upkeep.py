@@ -30,6 +30,11 @@ WORKER_LOST = gettext_noop(
     "The worker transcribing this file stopped unexpectedly, {attempts} time(s). "
     "Retry it; if it happens again, an administrator can check the workers."
 )
+# When the job was running alone: the file itself is the likely cause.
+SET_ASIDE = gettext_noop(
+    "This file stopped the transcription worker {attempts} time(s), so it was set aside and the "
+    "other files went on. It may be damaged: convert it to WAV or MP3 and upload it again."
+)
 
 
 @dataclass
@@ -89,9 +94,11 @@ def _undispatch_lost(cutoff) -> None:
 
 
 def _requeue_lost(job: Job) -> bool:
-    """Back to the queue if it may run again; else failed as lost. True when re-queued."""
+    """Back to the queue, to run alone, if it may run again; else failed, set aside when it was
+    already running alone. True when re-queued."""
     if job.attempt >= settings.ASR_MAX_ATTEMPTS:
-        services.job_fail(job=job, message=WORKER_LOST.format(attempts=job.attempt))
+        message = SET_ASIDE if job.options.get("alone") else WORKER_LOST
+        services.job_fail(job=job, message=message.format(attempts=job.attempt))
         return False
     return services.job_requeue(job=job)
 
@@ -174,23 +181,20 @@ def jobs_clear_older_than(*, user, days: int) -> int:
     return _delete_jobs(selectors.finished_older_than(user=user, days=days))
 
 
+def jobs_delete_any(*, user, jobs) -> int:
+    """Staff only (Django admin): delete `jobs`, whoever owns them. Returns how many went."""
+    return _delete_jobs(jobs) if user.is_staff else 0
+
+
 def _delete_jobs(jobs) -> int:
+    """Delete `jobs` in chunks, in one transaction; each recording goes once it is committed
+    (receivers.py), and each queue that lost a waiting job is topped up."""
     deleted = 0
     with transaction.atomic():
-        while batch := list(jobs.values_list("pk", "audio", "status", "options__queue")[:BULK_DELETE_CHUNK]):
-            Job.objects.filter(pk__in=[pk for pk, *_ in batch]).delete()
-            names = [name for _, name, *_ in batch if name]
-            for queue in {queue for *_, status, queue in batch if status == Status.QUEUED}:
+        while batch := list(jobs.values_list("pk", "status", "options__queue")[:BULK_DELETE_CHUNK]):
+            Job.objects.filter(pk__in=[pk for pk, *_ in batch]).only("pk", "audio", "owner").delete()
+            for queue in {queue for _, status, queue in batch if status == Status.QUEUED}:
                 scheduler.dispatch_on_commit(queue or settings.ASR_QUEUE)
-            transaction.on_commit(lambda names=names: _delete_files(names))
             deleted += len(batch)
     logger.info("%s job(s) deleted in bulk", deleted)
     return deleted
-
-
-def _delete_files(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            logger.warning("could not delete %s", name, exc_info=True)

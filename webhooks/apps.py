@@ -6,7 +6,11 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
+        from django.db.models.signals import pre_delete
+
+        from transcription.models import Job
         from transcription.signals import job_ended
-        from webhooks.receivers import on_job_ended
+        from webhooks.receivers import on_job_deleting, on_job_ended
 
         job_ended.connect(on_job_ended, dispatch_uid="webhooks.on_job_ended")
+        pre_delete.connect(on_job_deleting, sender=Job, dispatch_uid="webhooks.on_job_deleting")

@@ -1,5 +1,6 @@
-"""What webhooks hears from transcription: a job with a callback URL has ended, so its delivery
-is recorded and queued. Connected in WebhooksConfig.ready."""
+"""What webhooks hears from transcription, connected in WebhooksConfig.ready: a job with a
+callback URL has ended, so its delivery is recorded and queued; a job is being deleted, so its
+deliveries forget its transcript."""
 
 from __future__ import annotations
 
@@ -9,3 +10,7 @@ from webhooks import services
 def on_job_ended(sender, *, job, **kwargs) -> None:
     if job.callback_url:
         services.delivery_enqueue(job=job)
+
+
+def on_job_deleting(sender, *, instance, **kwargs) -> None:
+    services.deliveries_redact(job=instance)

@@ -295,6 +295,28 @@ def _requeue(delivery_id: int, next_attempt_at: datetime | None, updated_at: dat
     return taken
 
 
+# Stored in the deliveries of a deleted job, in place of its payload.
+JOB_DELETED = "The job was deleted: its transcript is not kept, and nothing more is sent."
+
+
+def deliveries_redact(*, job: Job) -> int:
+    """The job is being deleted (by its owner, an admin, or the retention policy): its deliveries
+    keep their record of attempts but lose the transcript their payload copied, and any still
+    pending is refused, so that nothing of the job is sent or stored after it. Returns how many."""
+    deliveries = WebhookDelivery.objects.filter(job=job)
+    redacted = deliveries.update(payload={"v": 1, "job": {"id": str(job.id), "redacted": True}})
+    deliveries.filter(status=Status.PENDING).update(
+        status=Status.REFUSED, next_attempt_at=None, last_error=JOB_DELETED, updated_at=timezone.now()
+    )
+    if redacted:
+        logger.info("job %s deleted: %d webhook deliveries redacted", job.id, redacted)
+    return redacted
+
+
+def _redacted(delivery: WebhookDelivery) -> bool:
+    return bool(delivery.payload.get("job", {}).get("redacted"))
+
+
 def delivery_retry(*, user, deliveries: QuerySet[WebhookDelivery]) -> tuple[int, int]:
     """Staff only: queue these deliveries for an attempt now, whatever their state (a succeeded
     one is sent again). Each URL is checked again first, so a refused delivery whose host has
@@ -303,7 +325,7 @@ def delivery_retry(*, user, deliveries: QuerySet[WebhookDelivery]) -> tuple[int,
         return 0, 0
     queued = refused = 0
     for delivery in deliveries:
-        problem = _refusal(delivery.url)
+        problem = JOB_DELETED if _redacted(delivery) else _refusal(delivery.url)
         _retry_one(delivery, problem)
         queued, refused = queued + (not problem), refused + bool(problem)
     logger.info("user %s retried webhooks: %d queued, %d refused", user.pk, queued, refused)

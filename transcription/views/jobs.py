@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -146,13 +147,17 @@ def job_cancel(request: HttpRequest, job_id) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
-    done = services.job_retry(job=job)
+    try:
+        done = services.job_retry(job=job)
+    except ValidationError as refusal:
+        return _after_action(request, job, False, "", refusal.messages[0])
     return _after_action(request, job, done, _("Queued again."), _("Only a failed job can be retried."))
 
 
 def _after_action(request: HttpRequest, job, done: bool, success: str, refusal: str) -> HttpResponse:
     if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"job": _job_state(job)}, status=200 if done else 409)
+        body = {"job": _job_state(job)} if done else {"job": _job_state(job), "error": refusal}
+        return JsonResponse(body, status=200 if done else 409)
     (messages.success if done else messages.error)(
         request, f"{job.original_name}: {success if done else refusal}"
     )
