@@ -40,10 +40,15 @@ def test_it_names_an_unknown_profile(default_profile):
 def test_it_preloads_the_default_profile(default_profile):
     from transcription import engine
 
+    engine.unload()
+    before = engine.load_count
     out = io.StringIO()
-    call_command("asrworker", burst=True, stdout=out)
+    call_command("asrworker", burst=True, stdout=out)  # an empty queue: only the preload loads
     assert "Model loaded" in out.getvalue()
-    assert engine.get_engine(engine.EngineConfig(**_config(default_profile))) is engine._resident
+    config = engine.EngineConfig(**_config(default_profile))
+    assert engine.load_count == before + 1 and engine.resident_config() == config
+    engine.get_engine(config)
+    assert engine.load_count == before + 1  # what a first job asks for is already there
 
 
 def _config(profile) -> dict:

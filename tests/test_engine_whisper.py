@@ -19,6 +19,16 @@ def whisper():
     return get_engine(EngineConfig(kind="faster-whisper", model=bundled_model_dir()))
 
 
+def test_it_passes_hotwords_to_faster_whisper_alone_and_in_a_batch(whisper):
+    # The model's own words, before any correction stage: tiny.en hears "old-sposed" unaided.
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav", max_seconds=60)
+    assert "ill" not in transcribe_one(whisper, clip).text.lower()
+    assert "ill" in transcribe_one(whisper, clip, hotwords=["ill disposed"]).text.lower()
+    other = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    together = whisper.transcribe_many([clip, other], hotwords=["ill disposed"])
+    assert "ill" in together[0].text.lower() and "dashwood" in together[1].text.lower()
+
+
 def test_it_transcribes_english_speech_with_timestamps(whisper):
     samples = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
     calls = []

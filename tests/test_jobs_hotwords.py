@@ -38,7 +38,10 @@ def test_it_hears_ill_disposed_only_with_the_shared_default_list(
     applied = shared_list("Austen", "ill disposed\nDashwood 30", by_default=True)
     with_list = upload_and_run(client, django_capture_on_commit_callbacks)
     assert with_list.status == Job.Status.DONE
-    assert "ill disposed" in with_list.text.lower()
+    # The model itself heard it: its own words (raw_text, before the correction stage, which
+    # tests/test_hotword_fix.py checks alone) have the phrase, so the hotwords reached it.
+    assert "old-sposed" in without.raw_text.lower() and "ill disposed" in with_list.raw_text.lower()
+    assert "ill disposed" in with_list.text.lower() and with_list.corrections == []
     assert with_list.options["hotwords"] == [
         {"phrase": "Dashwood", "weight": 30},
         {"phrase": "ill disposed", "weight": 20},

@@ -1,5 +1,3 @@
-import time
-
 from transcription.models import Job
 from transcription.progress import Throttle, job_updated_event, sync_event, user_group
 
@@ -16,18 +14,33 @@ def test_it_builds_versioned_events():
     assert sync_event([job])["jobs"] == [event["job"]]
 
 
+class Clock:
+    """Time that moves only when the test says: no window measured with sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_it_throttles_but_lets_the_final_update_through():
-    throttle = Throttle(per_second=4)
+    clock = Clock()
+    throttle = Throttle(per_second=4, clock=clock)
     assert throttle.ready()
     assert not throttle.ready()
     assert throttle.ready(final=True)
-    time.sleep(0.26)
+    clock.now += 0.249
+    assert not throttle.ready()
+    clock.now += 0.001
     assert throttle.ready()
 
 
 def test_it_sends_a_few_progress_events_a_second_at_most():
-    throttle = Throttle(per_second=4)
-    start, sent = time.monotonic(), 0
-    while time.monotonic() - start < 0.6:
+    clock = Clock()
+    throttle = Throttle(per_second=4, clock=clock)
+    sent = 0
+    for _ in range(600):  # a report every millisecond for 0.6 s
         sent += throttle.ready()
-    assert 2 <= sent <= 3
+        clock.now += 0.001
+    assert sent == 3  # at 0, 0.25 and 0.5 s

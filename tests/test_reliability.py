@@ -101,16 +101,21 @@ def test_it_recovers_a_job_whose_worker_was_killed(settings, alice, default_prof
 def test_it_leaves_a_job_alone_while_its_worker_lives(settings, alice, default_profile):
     settings.ASR_HEARTBEAT_SECONDS = 1
     job = services.job_create(
-        owner=alice, profile=default_profile, upload=SimpleUploadedFile("long.wav", long_recording(60))
+        owner=alice, profile=default_profile, upload=SimpleUploadedFile("long.wav", long_recording(180))
     )
     worker = start_worker(settings, ASR_WORKER_TTL="10")  # alive for sure, even on a loaded machine
     try:
-        wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.RUNNING)
-        time.sleep(2.5)
+        wait_for(lambda: Job.objects.get(pk=job.pk).progress > 0, timeout=120)  # running, well underway
+        time.sleep(1.5)  # past reconcile's grace period of one heartbeat
+        before = Job.objects.get(pk=job.pk)
         out = io.StringIO()
         call_command("reconcile", stdout=out)
+        after = Job.objects.get(pk=job.pk)
         assert "0 re-queued, 0 failed" in out.getvalue()
-        wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.DONE)
+        # Reconcile ran while the job ran, and left it to its worker.
+        assert before.status == after.status == Job.Status.RUNNING and after.progress < 1
+        assert (after.attempt, after.worker, after.started_at) == (1, before.worker, before.started_at)
+        wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.DONE, timeout=120)
     finally:
         worker.kill()  # never leave a worker behind to eat the next test's jobs
         worker.wait(timeout=30)

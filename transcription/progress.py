@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -69,12 +70,13 @@ def send_job_update(job) -> None:
 class Throttle:
     """True at most `per_second` times a second; the final update always goes through."""
 
-    def __init__(self, per_second: int) -> None:
+    def __init__(self, per_second: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1.0 / per_second
         self.last = float("-inf")
+        self.clock = clock
 
     def ready(self, *, final: bool = False) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         if final or now - self.last >= self.interval:
             self.last = now
             return True
