@@ -1,5 +1,5 @@
-"""Request rate limits per API token, counted in the shared Redis cache so that every web
-process sees the same count."""
+"""Request rate limits per user, counted in the shared Redis cache so that every web process
+sees the same count."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from api.models import ApiToken
 
+class PerUserThrottle(SimpleRateThrottle):
+    """At most `API_THROTTLE_RATE` requests (e.g. "600/min") per user, whether they come with a
+    session or with any of the user's tokens (a user may make any number of tokens, so a count per
+    token would be no limit), and per address for anonymous ones. A fixed window counted with
+    Redis' atomic INCR: DRF's own history list is read and written back, so concurrent processes
+    lose counts. `wait()` gives DRF the seconds left in the window, which it sends as Retry-After."""
 
-class PerTokenThrottle(SimpleRateThrottle):
-    """At most `API_THROTTLE_RATE` requests (e.g. "600/min") per token, per user for session
-    requests, per address for anonymous ones. A fixed window counted with Redis' atomic INCR:
-    DRF's own history list is read and written back, so concurrent processes lose counts.
-    `wait()` gives DRF the seconds left in the window, which it sends as Retry-After."""
-
-    scope = "token"
+    scope = "user"
     cache = cache
 
     def get_rate(self) -> str | None:
@@ -26,9 +25,7 @@ class PerTokenThrottle(SimpleRateThrottle):
         return rate or api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request, view) -> str:
-        if isinstance(request.auth, ApiToken):
-            ident = f"token-{request.auth.pk}"
-        elif request.user and request.user.is_authenticated:
+        if request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
             ident = f"anon-{self.get_ident(request)}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import shutil
 import statistics
 import sys
@@ -90,7 +91,7 @@ def setup_django(var_dir: Path) -> None:
     os.environ["VAR_DIR"] = str(var_dir)
     os.environ["REDIS_URL"] = REDIS_URL
     os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex)
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # production refuses short keys
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test Client speaks plain HTTP
     os.environ["SECURE_COOKIES"] = "false"

@@ -17,9 +17,28 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key" if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+# Development (DEBUG, the default, as `make run` serves) may use a public key; production may not.
+DEV_SECRET_KEY = "dev-only-insecure-key"
+PUBLIC_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-to-a-long-random-string"}  # the default, an old example's
+SECRET_KEY = env_str("SECRET_KEY", "") or (DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG:
+    _make_one = (
+        "Set SECRET_KEY in the environment (/etc/funasr-portal.env) to a long random string, e.g. the "
+        "output of: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when DEBUG is false. {_make_one}")
+    if SECRET_KEY in PUBLIC_SECRET_KEYS or SECRET_KEY.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a public key (the development default or an example's placeholder): anyone "
+            f"could forge sessions and password-reset links with it. {_make_one}"
+        )
+    # Django's deployment check asks the same: at least 50 characters, at least 5 different ones.
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is too weak ({len(SECRET_KEY)} characters, {len(set(SECRET_KEY))} different): "
+            f"with DEBUG=false it needs at least 50 characters, at least 5 of them different. {_make_one}"
+        )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -130,8 +149,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerUserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "600/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FunASR Portal API",

@@ -1,5 +1,5 @@
 """Personal API tokens: made and revoked at /tokens/, stored hashed, refused once revoked or
-expired, and rate-limited per token."""
+expired, and rate-limited per user (all of a user's tokens and sessions share one count)."""
 
 import hashlib
 import re
@@ -93,14 +93,21 @@ def test_it_refuses_the_token_of_a_deactivated_user(alice):
     assert response.status_code == 401 and response.json()["detail"] == "This account is disabled."
 
 
-def test_it_throttles_each_token_with_retry_after(alice, settings):
-    settings.API_THROTTLE_RATE = "3/min"
+def test_it_throttles_each_user_across_tokens_and_session_with_retry_after(alice, bob, settings):
+    """Counted per user, not per token: making more tokens does not buy more requests."""
+    settings.API_THROTTLE_RATE = "4/min"
     first, second = (bearer(services.token_create(user=alice, name=n).plain) for n in ("a", "b"))
-    assert [first.get(PROFILES).status_code for _ in range(3)] == [200, 200, 200]
-    refused = first.get(PROFILES)
-    assert refused.status_code == 429
-    assert 1 <= int(refused["Retry-After"]) <= 60
-    assert second.get(PROFILES).status_code == 200  # counted per token
+    session = APIClient()
+    session.force_login(alice)
+    assert [c.get(PROFILES).status_code for c in (first, second, first, session)] == [200] * 4
+    for client in (first, second, session):
+        refused = client.get(PROFILES)
+        assert refused.status_code == 429
+        assert 1 <= int(refused["Retry-After"]) <= 60
+    third = bearer(services.token_create(user=alice, name="c").plain)
+    assert third.get(PROFILES).status_code == 429
+    bobs = bearer(services.token_create(user=bob, name="b").plain)
+    assert bobs.get(PROFILES).status_code == 200  # bob has his own count
 
 
 def test_it_lists_only_the_users_own_tokens(client, alice, bob):

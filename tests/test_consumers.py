@@ -7,6 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.urls import reverse
 
 from portal.asgi import application
 from tests.conftest import english_clips, upload_of
@@ -164,3 +165,113 @@ def test_it_forwards_events_without_touching_the_database(alice, default_profile
     before, after = async_to_sync(scenario)()
     assert before > 0, "the spy sees channels' connection hygiene"
     assert after == before
+
+
+# --- A socket lives no longer than its session: log-out, a new password, deactivation, deletion.
+
+
+def logged_in(user) -> tuple[Client, tuple[bytes, bytes]]:
+    """A browser's session (its own session key) and the cookie its sockets send."""
+    client = Client()
+    client.force_login(user)
+    return client, (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+async def opened(*cookies) -> list[WebsocketCommunicator]:
+    sockets = []
+    for cookie in cookies:
+        ws = socket("/ws/jobs/", cookie)
+        connected, _ = await ws.connect()
+        assert connected
+        assert (await ws.receive_json_from())["type"] == "jobs.sync"
+        sockets.append(ws)
+    return sockets
+
+
+async def closed_with(ws: WebsocketCommunicator) -> int:
+    output = await ws.receive_output(timeout=5)
+    assert output["type"] == "websocket.close", output
+    return output["code"]
+
+
+def test_it_closes_the_sockets_of_a_session_that_logs_out_and_no_others(alice, bob):
+    """Only that session's: alice's other browser is still logged in, and bob is not alice."""
+    (browser, cookie), (_, other_cookie), (_, bob_cookie) = logged_in(alice), logged_in(alice), logged_in(bob)
+
+    async def scenario():
+        this, this_job, other, bobs = await opened(cookie, cookie, other_cookie, bob_cookie)
+        assert (await sync_to_async(browser.post)(reverse("logout"))).status_code == 302
+        assert await closed_with(this) == 4401 and await closed_with(this_job) == 4401
+        for ws in (other, bobs):
+            assert await ws.receive_nothing(timeout=0.5)
+        for ws in (this, this_job, other, bobs):
+            await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def change_password_with_set_password(user, admin_user) -> None:
+    user.set_password("a-new-pass-phrase")
+    user.save()
+
+
+def change_password_in_admin(user, admin_user) -> None:
+    admin = Client()
+    admin.force_login(admin_user)
+    url = reverse("admin:auth_user_password_change", args=[user.pk])
+    form = {"password1": "a-new-pass-phrase", "password2": "a-new-pass-phrase", "usable_password": "true"}
+    assert admin.post(url, form).status_code == 302
+
+
+@pytest.mark.parametrize("change", [change_password_with_set_password, change_password_in_admin])
+def test_it_closes_every_socket_of_a_user_whose_password_changes(alice, bob, admin_user, change):
+    """Closed with 4001: the page reconnects, and only a session the change kept (Django's
+    update_session_auth_hash) is let back in; the others are refused with 4401."""
+    (_, cookie), (_, other_cookie), (_, bob_cookie) = logged_in(alice), logged_in(alice), logged_in(bob)
+
+    async def scenario():
+        first, second, bobs = await opened(cookie, other_cookie, bob_cookie)
+        await sync_to_async(change)(alice, admin_user)
+        assert await closed_with(first) == 4001 and await closed_with(second) == 4001
+        assert await bobs.receive_nothing(timeout=0.5)
+        again = socket("/ws/jobs/", cookie)
+        connected, code = await again.connect()
+        assert not connected and code == 4401
+        for ws in (first, second, bobs, again):
+            await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def deactivate(user) -> None:
+    user.is_active = False
+    user.save()
+
+
+@pytest.mark.parametrize("end", [deactivate, lambda user: user.delete()], ids=["deactivated", "deleted"])
+def test_it_closes_every_socket_of_a_user_who_is_deactivated_or_deleted(alice, bob, end):
+    (_, cookie), (_, bob_cookie) = logged_in(alice), logged_in(bob)
+
+    async def scenario():
+        alices, bobs = await opened(cookie, bob_cookie)
+        await sync_to_async(end)(alice)
+        assert await closed_with(alices) == 4401
+        assert await bobs.receive_nothing(timeout=0.5)
+        for ws in (alices, bobs):
+            await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_it_leaves_the_sockets_open_when_a_user_is_saved_unchanged(alice):
+    """A log-in (last_login), a new name: nothing that ends a session."""
+    _, cookie = logged_in(alice)
+
+    async def scenario():
+        (ws,) = await opened(cookie)
+        alice.first_name = "Alice"
+        await sync_to_async(alice.save)()
+        assert await ws.receive_nothing(timeout=0.5)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()

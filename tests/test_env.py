@@ -78,3 +78,41 @@ def test_it_refuses_to_start_in_production_without_a_secret_key():
         text=True,
     )
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def settings_error(**env: str) -> str:
+    """Import the production settings in a fresh process with `env`; return what it printed on stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import portal.settings"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True,
+        text=True,
+    )
+    return "" if result.returncode == 0 else result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "refusal"),
+    [
+        ("dev-only-insecure-key", "is a public key"),
+        ("change-me-to-a-long-random-string", "is a public key"),
+        ("django-insecure-" + "k3y" * 20, "is a public key"),
+        ("9f2c4e71b0a5", "too weak (12 characters"),
+        ("ab" * 40, "too weak (80 characters, 2 different)"),  # Django's deployment check refuses it too
+    ],
+)
+def test_it_refuses_to_start_in_production_with_a_public_or_weak_secret_key(key, refusal):
+    error = settings_error(DEBUG="false", SECRET_KEY=key)
+    assert "ImproperlyConfigured" in error and refusal in error
+    assert "secrets.token_urlsafe(50)" in error, "the message says how to make a key"
+
+
+def test_it_starts_in_production_with_a_long_random_secret_key_and_in_development_without_one():
+    assert settings_error(DEBUG="false", SECRET_KEY="Q7v-" + "aZ09_x" * 9) == ""
+    assert settings_error(DEBUG="true", SECRET_KEY="") == ""

@@ -83,3 +83,11 @@ def test_it_counts_the_models_each_worker_has_loaded(client, admin_user, default
     client.force_login(admin_user)
     text = client.get(reverse("metrics")).content.decode()
     assert f'portal_worker_model_loads_total{{worker="w",host="h",queue="asr"}} {before + 1}\n' in text
+
+
+def test_it_refuses_a_non_ascii_metrics_token(client, settings):
+    """compare_digest raises TypeError on a str with non-ASCII characters: a 500, not a 403."""
+    settings.METRICS_TOKEN = "scrape-me"
+    for bearer in ("Bearer scrape-mé", "Bearer 令牌"):
+        response = client.get(reverse("metrics"), headers={"Authorization": bearer})
+        assert response.status_code == 403

@@ -6,15 +6,26 @@ class TranscriptionConfig(AppConfig):
     verbose_name = "Transcription"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import post_delete, post_save, pre_save
 
         from portal.i18n import register_stored_templates
-        from transcription import audio, upkeep
+        from transcription import audio, receivers, upkeep
         from transcription.models import Job
-        from transcription.receivers import delete_audio_with_job
 
-        post_delete.connect(delete_audio_with_job, sender=Job, dispatch_uid="transcription.audio_with_job")
         # Job errors made from these are stored in English and translated when shown.
         register_stored_templates(
             audio.NOT_ACCEPTED, audio.TOO_LONG, audio.TOO_BIG, upkeep.WORKER_LOST, upkeep.SET_ASIDE
+        )
+        post_delete.connect(
+            receivers.delete_audio_with_job, sender=Job, dispatch_uid="transcription.audio_with_job"
+        )
+        # An open websocket closes when its session ends (log-out, new password, deactivation).
+        user = get_user_model()
+        user_logged_out.connect(receivers.on_logged_out, dispatch_uid="transcription.on_logged_out")
+        pre_save.connect(receivers.on_user_saving, sender=user, dispatch_uid="transcription.on_user_saving")
+        post_save.connect(receivers.on_user_saved, sender=user, dispatch_uid="transcription.on_user_saved")
+        post_delete.connect(
+            receivers.on_user_deleted, sender=user, dispatch_uid="transcription.on_user_deleted"
         )

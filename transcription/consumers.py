@@ -1,5 +1,6 @@
 """Websocket consumers: authenticate, join the owner's group, forward events (their stored English
-errors in the language of the socket's page). Nothing else."""
+errors in the language of the socket's page), and close when the session ends (log-out, a new
+password, deactivation: progress.end_sessions). Nothing else."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope["user"]
-        self.group = None
+        self.group = self.sessions = None
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        self.session = progress.session_tag(session_key) if session_key else None
         self.job_id = self.scope["url_route"]["kwargs"].get("job_id")
         # Job errors are stored in English: each socket shows them in its page's language.
         self.language = i18n.language_from_headers(self.scope.get("headers", []))
@@ -31,18 +34,33 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
         ):
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        # The only group a socket ever joins is its own user's: another user's events
+        # The only groups a socket ever joins are its own user's: another user's events
         # cannot reach it whatever it asks for.
         self.group = progress.user_group(user.id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.sessions = progress.session_group(user.id)  # where a log-out and the like close it
+        await self.channel_layer.group_add(self.sessions, self.channel_name)
         await self.accept()
         jobs = await database_sync_to_async(selectors.job_sync_list)(user=user, job_id=self.job_id)
         positions = await database_sync_to_async(selectors.job_queue_positions)(user=user, jobs=jobs)
         await self.send_json(self._localized(progress.sync_event(jobs, positions)))
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave_groups()
+
+    async def _leave_groups(self) -> None:
+        for group in (self.group, self.sessions):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.group = self.sessions = None
+
+    async def session_ended(self, message: dict) -> None:
+        """The user logged out (this session, or another: then `session` names that one),
+        changed password, or was deactivated or deleted: nothing more goes out on this socket."""
+        if message["session"] not in (None, self.session):
+            return
+        await self._leave_groups()
+        await self.close(code=message["code"])
 
     async def dispatch(self, message: dict) -> None:
         # Channels closes stale database connections before every handler, a hop to a thread
@@ -57,6 +75,8 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
 
     async def job_event(self, message: dict) -> None:
         event = message["event"]
+        if self.group is None:  # closed when its session ended; events already in flight stop here
+            return
         if self.job_id and event["job"]["id"] != str(self.job_id):
             return
         await self.send_json(self._localized(event))

@@ -8,10 +8,16 @@ A job state is {"id", "name", "status", "progress", "duration", "error", "batch"
 "position" (1 = next on its queue) for queued jobs in "jobs.sync".
 
 Events are published from the worker through channels-redis to the owner's group only.
+
+A socket also joins its user's session group, through which it is closed when its session ends:
+4401 on log-out (that session's sockets only), deactivation or deletion of the user; 4001 on a
+new password (every socket of the user; the page reconnects and only a session the change kept
+is let back in). See transcription/receivers.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -26,8 +32,37 @@ EVENT_VERSION = 1
 CHANNEL_MESSAGE_TYPE = "job.event"
 
 
+# The message type channels routes to the consumer's `session_ended` handler.
+SESSION_MESSAGE_TYPE = "session.ended"
+CLOSE_SESSION_ENDED = 4401  # as for an anonymous socket: the page stops, reconnecting will not help
+CLOSE_PASSWORD_CHANGED = 4001  # the page reconnects; the session's new check decides
+
+
 def user_group(user_id: int) -> str:
     return f"jobs.user.{user_id}"
+
+
+def session_group(user_id: int) -> str:
+    return f"sessions.user.{user_id}"
+
+
+def session_tag(session_key: str) -> str:
+    """What names a session in a message: not its key, which is as good as the cookie."""
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def end_sessions(user_id: int, *, code: int, session_key: str | None = None) -> None:
+    """Close the user's open sockets with `code`: all of them, or only those of `session_key`.
+    A socket reconnecting afterwards is authenticated afresh (the session, its password hash)."""
+    message = {
+        "type": SESSION_MESSAGE_TYPE,
+        "code": code,
+        "session": session_tag(session_key) if session_key else None,
+    }
+    try:
+        async_to_sync(get_channel_layer().group_send)(session_group(user_id), message)
+    except Exception:  # noqa: BLE001 - with Redis down, sockets get no events either; log-out must work
+        logger.warning("could not close the websockets of user %s", user_id, exc_info=True)
 
 
 def job_state(job, *, position: int | None = None) -> dict:

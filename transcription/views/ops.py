@@ -22,7 +22,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     # Queue sizes and worker hosts are not for everyone: staff, or a scraper with the token.
     token = settings.METRICS_TOKEN
     bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    allowed = request.user.is_staff or (token and hmac.compare_digest(bearer, token))
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters (a 500, not a 403).
+    allowed = request.user.is_staff or (token and hmac.compare_digest(bearer.encode(), token.encode()))
     if not allowed:
         return HttpResponse(
             "Forbidden: staff only, or send Authorization: Bearer <METRICS_TOKEN>.", status=403
