@@ -82,7 +82,7 @@ export function dashboard() {
       } else if (!body || !body.job) {
         throw new Error(`HTTP ${response.status}`);
       }
-    } catch (err) {
+    } catch {
       if (row) row.querySelector('[data-field="error"]').textContent = gettext("That did not work (the connection or the server failed): try again.");
     } finally {
       button.disabled = false;

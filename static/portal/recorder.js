@@ -54,7 +54,7 @@ export function recorder(uploader) {
     let rec;
     try {
       rec = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
-    } catch (e) {
+    } catch {
       stream.getTracks().forEach((track) => track.stop());
       start.disabled = false;
       return explain("unsupported");
@@ -78,7 +78,7 @@ export function recorder(uploader) {
         analyser.connect(silent);
         silent.connect(context.destination);
         if (context.resume) context.resume();
-      } catch (e) { analyser = null; }
+      } catch { analyser = null; }
     }
     const timer = setInterval(() => {
       const elapsed = (Date.now() - began.getTime()) / 1000;

@@ -18,7 +18,7 @@ export function connect(path, onEvent) {
     socket.onmessage = (msg) => {
       if (socket.retired) return;
       let event;
-      try { event = JSON.parse(msg.data); } catch (e) { return; }
+      try { event = JSON.parse(msg.data); } catch { return; }
       if (!event || event.v !== 1) return; // a version this page does not know
       if (socket === pending && event.type === "jobs.sync") {
         const old = current;

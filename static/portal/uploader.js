@@ -141,7 +141,7 @@ export class Uploader {
     };
     request.onload = () => {
       let body = null;
-      try { body = JSON.parse(request.responseText); } catch (e) { body = null; }
+      try { body = JSON.parse(request.responseText); } catch { body = null; }
       if (request.status === 201 && body && body.jobs) {
         finished("done", body.jobs.length === 1 ? gettext("Uploaded: queued for transcription")
           : interpolate(gettext("Uploaded: %s jobs queued"), [body.jobs.length]), 1);
