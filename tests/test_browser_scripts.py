@@ -46,11 +46,20 @@ def test_scripts_are_modules_loaded_after_the_catalog():
     catalog = base.index("{% url 'javascript-catalog' %}")
     main = base.index("""<script type="module" src="{% static 'portal/main.js' %}">""")
     assert catalog < main  # a classic script: gettext() and friends exist before any module runs
+    # main.js's imports, all of them (transitively), are preloaded: fetched at once, not in a cascade.
+    imported, todo = set(), ["main.js"]
+    while todo:
+        name = todo.pop()
+        imported.add(name)
+        source = (ROOT / "static" / "portal" / name).read_text(encoding="utf-8")
+        todo += set(re.findall(r'^import (?:.* from )?"\./([\w.]+)";$', source, re.M)) - imported
+    preloaded = set(re.findall(r"""<link rel="modulepreload" href="{% static 'portal/([\w.]+)' %}">""", base))
+    assert preloaded == imported
     assert not (ROOT / "static" / "portal.js").exists()
     for module in MODULES:
         source = module.read_text(encoding="utf-8")
         assert '"use strict"' not in source  # modules are strict anyway
-        for name in re.findall(r'^import .*"\./([\w.]+)";$', source, re.M):
+        for name in re.findall(r'^import (?:.* from )?"\./([\w.]+)";$', source, re.M):
             assert (module.parent / name).exists(), f"{module.name} imports a missing {name}"
 
 
