@@ -156,7 +156,10 @@ def test_it_uploads_three_files_and_shows_them_finish_live(portal_url, browser, 
     # The job page: click a segment, and the player jumps to its start.
     job = Job.objects.get(original_name=clips[0].name)
     assert len(job.segments) >= 2
-    page.click(f"text={clips[0].name}")
+    # Until the page has loaded, its scripts (modules, run in order after the HTML) may not have
+    # run yet: the buttons below would do nothing.
+    with page.expect_navigation():
+        page.click(f"text={clips[0].name}")
     expect(page.locator(".transcript")).to_contain_text(job.segments[0]["text"])
     page.locator("button.seek").nth(1).click()
     page.wait_for_function(

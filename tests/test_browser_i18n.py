@@ -29,7 +29,8 @@ def test_it_switches_to_chinese_and_back(portal_url, browser, alice):
     log_in(page, portal_url, "alice", "alice-pass")
     expect(page.get_by_role("button", name="Upload and transcribe")).to_be_visible()
 
-    page.locator("#language-switch").get_by_role("button", name="简体中文").click()
+    with page.expect_navigation():  # loaded: the page's scripts have run (the file input below)
+        page.locator("#language-switch").get_by_role("button", name="简体中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     nav = page.locator(".topbar nav")
     expect(nav).to_contain_text("转写")

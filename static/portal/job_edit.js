@@ -1,11 +1,7 @@
 /* Inline correction of a transcript's segments on the job page. The server keeps the machine's
-   original words beside every edit (services.segment_edit). Words: Django's catalog (/jsi18n/). */
-"use strict";
-
-function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
+   original words beside every edit (services.segment_edit). Words: Django's catalog (/jsi18n/).
+   A module of its own: templates/transcription/job_detail.html loads it beside main.js. */
+import { csrfToken } from "./csrf.js";
 
 function startEditing(item) {
   const span = item.querySelector(".segment-text");

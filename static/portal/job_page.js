@@ -1,0 +1,42 @@
+/* The job page: kept live over the websocket; its player follows the transcript's segments. */
+import { fill } from "./jobs.js";
+import { connect } from "./socket.js";
+
+export function jobPage() {
+  const root = document.getElementById("job");
+  const jobId = root.dataset.job;
+  const shownStatus = root.querySelector('[data-field="status"]').className.split(" ")[1];
+  connect(`/ws/jobs/${jobId}/`, (event) => {
+    const jobs = event.type === "jobs.sync" ? event.jobs : [event.job];
+    jobs.filter((job) => job.id === jobId).forEach((job) => {
+      fill(root, job);
+      // The transcript is rendered by the server: fetch it once the job is finished.
+      if ((job.status === "done" || job.status === "failed") && job.status !== shownStatus) location.reload();
+    });
+  });
+  const showRaw = document.getElementById("show-raw");
+  if (showRaw) {
+    showRaw.addEventListener("change", () => {
+      document.querySelectorAll("[data-raw]").forEach((el) => {
+        el.textContent = showRaw.checked ? el.dataset.raw : el.dataset.text;
+      });
+    });
+  }
+  const player = document.getElementById("player");
+  if (!player) return; // the recording was deleted under the retention policy
+  const seeks = Array.from(document.querySelectorAll("button.seek"));
+  seeks.forEach((button) => {
+    button.addEventListener("click", () => { player.currentTime = parseFloat(button.dataset.start); player.play(); });
+  });
+  // Highlight the segment being played, and keep it in view.
+  let current = null;
+  player.addEventListener("timeupdate", () => {
+    const t = player.currentTime;
+    const playing = seeks.find((b) => t >= parseFloat(b.dataset.start) && t < parseFloat(b.dataset.end));
+    const item = playing ? playing.closest("li") : null;
+    if (item === current) return;
+    if (current) current.classList.remove("playing");
+    if (item) { item.classList.add("playing"); item.scrollIntoView({ block: "nearest" }); }
+    current = item;
+  });
+}
