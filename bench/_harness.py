@@ -380,7 +380,7 @@ class Client:
         """(event type, the job's state) as /ws/jobs/<id>/ reports them, and ("", None) after
         each second without news. The first message (jobs.sync) comes from the database, so a
         job that finished before the socket opened is seen too. A socket the server drops is
-        reopened, as portal.js does, and counted in `self.dropped`."""
+        reopened, as static/portal/socket.js does, and counted in `self.dropped`."""
         url = self.base.replace("http://", "ws://") + f"/ws/jobs/{job_id}/"
         headers = {"Cookie": f"sessionid={self.cookie('sessionid')}"}
         while True:
