@@ -1,5 +1,5 @@
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from api import openai_compat, pages, views
@@ -13,7 +13,9 @@ urlpatterns = [
     path("api/v1/", include((router.urls, "api"))),
     re_path(r"^api/v1/(?P<path>.*/)$", views.not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: no inline script, so the page runs under
+    # the portal's Content-Security-Policy (portal/csp.py).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/audio/transcriptions", openai_compat.TranscriptionView.as_view(), name="openai-transcriptions"),
     path("v1/models", openai_compat.ModelListView.as_view(), name="openai-models"),
     path("tokens/", pages.token_list, name="token_list"),

@@ -68,7 +68,13 @@ def errors_of(page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("requestfailed", lambda r: errors.append(f"requestfailed: {r.url}"))
+    # A load the next navigation cancelled (a favicon, say) is no failure of the page.
+    page.on(
+        "requestfailed",
+        lambda r: (
+            errors.append(f"requestfailed: {r.url} {r.failure}") if r.failure != "net::ERR_ABORTED" else None
+        ),
+    )
     page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     return errors
 
