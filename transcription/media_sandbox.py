@@ -364,6 +364,7 @@ def _child() -> None:
     request = json.loads(sys.argv[1])
     import av  # noqa: F401 - loaded before the limits: FFmpeg's libraries are not the upload's cost
 
+    reserve = bytearray(2 * MIB)  # given back before the result is written, should memory run out
     _limit_resources(request["limits"])
     path = request["path"]
     marker = os.environ.get(CRASH_MARKER_ENV)
@@ -388,6 +389,7 @@ def _child() -> None:
         result = {"failed": "server", "detail": f"writing the samples: {exc}"}
     except Exception:  # noqa: BLE001 - a decoder error nobody foresaw: reported, not raised
         result = {"failed": "crash", "detail": traceback.format_exc(limit=-8)}
+    del reserve
     result.update(_peak_memory())
     sys.stdout.write(json.dumps(result))
     sys.stdout.flush()
