@@ -113,3 +113,92 @@ def test_it_never_holds_more_samples_than_the_decoded_size_limit(tmp_path, secon
     else:
         assert isinstance(samples, audio.AudioDecodeError) and "too long to process" in str(samples)
     assert peak < limit + 256 * 1024
+
+
+def decode_in_a_process_of_its_own(paths: list) -> list[tuple[int, float, float]]:
+    """audio.decode on each file in a fresh Python: these files used to kill the process
+    (SIGSEGV, or glibc's abort on a double free), which must not take pytest with it."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import json, sys; import numpy as np; from transcription import audio\n"
+        "out = []\n"
+        "for p in sys.argv[1:]:\n"
+        "    s = audio.decode(p, max_seconds=60)\n"
+        "    out.append((s.size, float(np.median(s[len(s) // 4 :])), float(np.abs(s).max())))\n"
+        "print(json.dumps(out))"
+    )
+    root = Path(audio.__file__).parent.parent
+    run = subprocess.run(
+        [sys.executable, "-c", script, *map(str, paths)], capture_output=True, text=True, cwd=root
+    )
+    assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-2000:]}"
+    return [tuple(row) for row in json.loads(run.stdout)]
+
+
+def test_it_decodes_the_files_that_crashed_it(tmp_path):
+    """The issue's 8-channel FLAC (`sox -n -r 16000 -c 8 -b 16 x.flac synth 2 sine 440`): planar
+    frames of 8 or more channels crashed PyAV's to_ndarray. A CAF in 7.1 (custom channel order):
+    PyAV frees the frames' channel map twice. Both now decode in-process, averaged."""
+    from tests.hostile_corpus import encode
+
+    tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(32000) / 16000)
+    flac = tmp_path / "x.flac"
+    encode(
+        flac, fmt="flac", codec="flac", rate=16000, channels=8, seconds=0, samples=np.tile(tone[:, None], 8)
+    )
+    levels = np.linspace(-0.9, 0.95, 8)
+    caf = tmp_path / "seven-one.caf"
+    encode(
+        caf,
+        fmt="caf",
+        codec="pcm_f32le",
+        rate=16000,
+        channels=8,
+        seconds=0,
+        samples=np.tile(levels, (8000, 1)),
+    )
+    planar = tmp_path / "nine.mka"
+    encode(
+        planar,
+        fmt="matroska",
+        codec="wavpack",
+        rate=44100,
+        channels=9,
+        seconds=0,
+        samples=np.tile(np.full(9, 0.99), (44100, 1)),
+        sample_format="s16p",
+    )
+    (flac_size, _, flac_peak), (caf_size, caf_level, _), (planar_size, planar_level, planar_peak) = (
+        decode_in_a_process_of_its_own([flac, caf, planar])
+    )
+    assert flac_size == 32000 and 0.49 < flac_peak < 0.51
+    assert caf_size == 8000 and caf_level == pytest.approx(levels.mean(), abs=1e-4)
+    assert abs(planar_size - 16000) <= 16 and planar_level == pytest.approx(0.99, abs=1e-3)
+    assert planar_peak < 1.0  # averaged, not summed (FFmpeg's downmix would clip these)
+
+
+def test_it_probes_nothing_a_playlist_points_at(tmp_path):
+    """The probe used to open an uploaded HLS playlist's segments (and report their duration)."""
+    from tests.hostile_corpus import base_clip
+
+    segment = tmp_path / "other.ts"
+    segment.write_bytes(base_clip("clip.ts"))
+    playlist = write(
+        tmp_path,
+        "list.m3u8",
+        f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\n{segment}\n#EXT-X-ENDLIST\n".encode(),
+    )
+    assert audio.probe_duration(playlist) is None
+    with pytest.raises(audio.AudioDecodeError, match="not an audio or video file"):
+        audio.decode(playlist, max_seconds=60)
+    assert audio.probe_duration(segment) == pytest.approx(3.0, abs=0.1)  # the segment itself is fine
+
+
+def test_it_refuses_formats_off_the_list_in_the_probe_too(tmp_path):
+    from tests.hostile import PNG
+
+    assert audio.probe_duration(write(tmp_path, "photo.wav", PNG)) is None

@@ -6,10 +6,16 @@ download an http(s) string or shell out to ffmpeg, so everything goes through he
 
 from __future__ import annotations
 
+import ctypes
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np  # imported where used: the probe's child process never loads numpy
 
 SAMPLE_RATE = 16_000
 
@@ -77,6 +83,8 @@ class _SampleBuffer:
     list of frames joined at the end would hold every sample twice at its peak."""
 
     def __init__(self, limit: SampleLimit) -> None:
+        import numpy as np
+
         self.limit, self.size = limit, 0
         self._data = np.empty(min(limit.samples, 60 * SAMPLE_RATE), dtype=np.float32)
 
@@ -88,7 +96,7 @@ class _SampleBuffer:
             # Grow by half, capped at the limit. resize() reallocates in place (mremap for large
             # arrays on Linux), so the old and the new array are never held side by side.
             self._data.resize(min(self.limit.samples, max(end, self._data.size * 3 // 2)), refcheck=False)
-        np.clip(chunk, -1.0, 1.0, out=self._data[self.size : end])
+        chunk.clip(-1.0, 1.0, out=self._data[self.size : end])
         self.size = end
 
     def result(self) -> np.ndarray:
@@ -100,51 +108,229 @@ def decode(
     path: str | Path, *, max_seconds: float, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
 ) -> np.ndarray:
     """Return the file's first audio track as 16 kHz mono float32 samples, stopping as soon as
-    they would pass `max_seconds` or take more than `max_decoded_bytes` of memory."""
+    they would pass `max_seconds` or take more than `max_decoded_bytes` of memory.
+
+    This runs FFmpeg in the calling process: a decoder bug on a crafted file can take that process
+    down with it. The worker and the upload path use transcription/media_sandbox.py instead, which
+    runs this in a short-lived child process under resource limits."""
+    limit = SampleLimit.of(max_seconds=max_seconds, max_decoded_bytes=max_decoded_bytes)
+    samples = _SampleBuffer(limit)
+    decode_into(path, samples)
+    return samples.result()
+
+
+class SampleSink(Protocol):
+    """Where decoded samples go, in order: a _SampleBuffer in memory, or a file (media_sandbox)."""
+
+    size: int
+
+    def append(self, chunk: np.ndarray) -> None: ...
+
+
+def decode_into(path: str | Path, sink: SampleSink) -> None:
+    """Decode the file's first audio track into `sink` as 16 kHz mono float32 chunks. The sink
+    enforces the sample limit (it raises AudioDecodeError when one chunk more would pass it)."""
     import av  # PyAV: imported here so the web process can start without touching FFmpeg
 
     if Path(path).stat().st_size == 0:
         raise AudioDecodeError(gettext_noop("This file is empty."))
-    try:
-        container = av.open(str(path), options={"protocol_whitelist": "file"})
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioDecodeError(NOT_MEDIA) from exc
-    with container:
-        if not set(container.format.name.split(",")) & ALLOWED_FORMATS:
+    with _opened(av, path) as container:
+        if not _accepted(container):
             raise AudioDecodeError(NOT_ACCEPTED.format(format=container.format.long_name))
         stream = next((s for s in container.streams if s.type == "audio"), None)
         if stream is None:
             raise AudioDecodeError(gettext_noop("This file has no audio track."))
-        limit = SampleLimit.of(max_seconds=max_seconds, max_decoded_bytes=max_decoded_bytes)
-        samples = _decode_stream(av, container, stream, limit=limit)
-    if samples.size == 0:
+        _decode_stream(av, container, stream, sink)
+    if sink.size == 0:
         raise AudioDecodeError(
             gettext_noop("No audio could be decoded from this file: it may be damaged or truncated.")
         )
-    return samples
 
 
-def _decode_stream(av, container, stream, *, limit: SampleLimit) -> np.ndarray:
-    # Resample only; downmix by averaging the channels ourselves. FFmpeg's own downmix
-    # scales by 0.707 per channel, which clips loud stereo recordings.
-    resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)
-    samples = _SampleBuffer(limit)
-    try:
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                samples.append(_mono(out))
-        for out in resampler.resample(None):
-            samples.append(_mono(out))
-    except av.error.FFmpegError as exc:
-        # A file that breaks off mid-way still gives what came before; only fail if nothing did.
-        if not samples.size:
+def _refuse_other_files(url: str, flags: int, options: dict):
+    """The container's io_open: a demuxer that wants to open another file or URL (a playlist's
+    segments, a concat list's entries, an image sequence, a reference in a QuickTime file) is
+    refused, whatever its format. Only the upload itself, opened by us, is ever read."""
+    raise PermissionError(f"refused to open {url!r} from inside an upload")
+
+
+@contextmanager
+def _opened(av, path: str | Path) -> Iterator:
+    """The upload as an FFmpeg input container that can reach nothing else: FFmpeg reads it
+    through a Python file object (so no protocol opens it), every other open is refused
+    (`_refuse_other_files`), and the protocol allow-list stays "file" for what a demuxer would
+    open on its own (an SDP file's network sockets). Raises AudioDecodeError (not media) if
+    FFmpeg cannot open it; the caller checks the format against ALLOWED_FORMATS."""
+    with open(path, "rb") as file:
+        try:
+            container = av.open(file, options={"protocol_whitelist": "file"}, io_open=_refuse_other_files)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - FFmpeg errors, refused opens, bad metadata...
             raise AudioDecodeError(NOT_MEDIA) from exc
-    return samples.result()
+        with container:
+            yield container
 
 
-def _mono(frame) -> np.ndarray:
-    planes = frame.to_ndarray()  # planar float: (channels, samples)
-    return planes[0] if planes.shape[0] == 1 else planes.mean(axis=0)
+def _accepted(container) -> bool:
+    return bool(set(container.format.name.split(",")) & ALLOWED_FORMATS)
+
+
+def _decode_stream(av, container, stream, sink: SampleSink) -> None:
+    if stream.codec_context is None:  # FFmpeg has no decoder for this stream's codec
+        raise AudioDecodeError(NOT_MEDIA)
+    stream.codec_context.thread_type = "NONE"  # no decoder threads: one core, and none to spawn
+    stream.codec_context.thread_count = 1
+    to_16k = _To16k(av, sink)
+    try:
+        for frame in _frames(container, stream):
+            to_16k.feed(*_mono(frame))
+        to_16k.flush()
+    except MemoryError:
+        raise
+    except (av.error.FFmpegError, ValueError, OverflowError) as exc:
+        # A file that breaks off mid-way still gives what came before; only fail if nothing did.
+        if not sink.size:
+            raise AudioDecodeError(NOT_MEDIA) from exc
+
+
+def _frames(container, stream) -> Iterator:
+    """The stream's decoded frames, each made safe to drop (`_pin_layout`) before any is used."""
+    for packet in container.demux(stream):
+        frames = stream.decode(packet)  # all of the packet's frames: none is dropped unseen
+        for frame in frames:
+            _pin_layout(frame)
+        yield from frames
+
+
+def _pin_layout(frame) -> None:
+    """Keep the frame's AudioLayout object alive for good when its channel layout may own memory.
+
+    PyAV 18 gives every decoded frame an AudioLayout holding a shallow copy of FFmpeg's channel
+    layout, and frees that copy with the object. A layout in custom channel order (a CAF or a
+    QuickTime file with a 7.1 channel map, say) owns an array, which FFmpeg frees with the frame
+    as well: freed twice, the heap is corrupted and the process aborts. Only layouts described
+    with their channel list ("8 channels (FL+FR+...)") can be custom; such an object is never
+    released (a few dozen bytes a frame), so its copy is never freed."""
+    layout = frame.layout
+    if "(" in layout.name:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(layout))
+
+
+# FFmpeg's sample formats (planar ones end in "p"): numpy type, zero, scale to [-1, 1) -- the
+# same scaling as FFmpeg's own conversion to float.
+_SAMPLE_FORMATS = {
+    "u8": ("u1", 128.0, 1 / 2**7),
+    "s16": ("i2", 0.0, 1 / 2**15),
+    "s32": ("i4", 0.0, 1 / 2**31),
+    "s64": ("i8", 0.0, 1 / 2**63),
+    "flt": ("f4", 0.0, 1.0),
+    "dbl": ("f8", 0.0, 1.0),
+}
+
+
+def _mono(frame) -> tuple[np.ndarray, int]:
+    """The frame's channels averaged into one, as float32, and its sample rate.
+
+    Read plane by plane (`AudioPlane(frame, i)` for i below the channel count), never through
+    `frame.planes` or `frame.to_ndarray()`: PyAV finds the planes by walking FFmpeg's plane pointers
+    up to a NULL one, and a planar frame with 8 or more channels has none after the last, so it
+    read past the end and crashed the process (a FLAC with 8 channels did). Averaging, not
+    FFmpeg's downmix, which scales each channel by 0.707 and so clips loud stereo recordings; the
+    mean of samples in [-1, 1] stays in [-1, 1] however many channels there are."""
+    import numpy as np
+    from av.audio.plane import AudioPlane
+
+    name = frame.format.name
+    planar = frame.format.is_planar
+    kind = _SAMPLE_FORMATS.get(name[:-1] if planar else name)
+    channels, count, rate = frame.layout.nb_channels, frame.samples, frame.sample_rate
+    if kind is None or channels < 1 or rate < 1:
+        raise ValueError(f"unusable audio frame: {name}, {channels} channels, {rate} Hz")
+    dtype, zero, scale = kind
+    # float32 sums 8- and 16-bit samples exactly (64 channels of them), float64 the wider ones.
+    exact = np.float32 if dtype in ("u1", "i2", "f4") else np.float64
+    # Summed channel by channel, not by a matrix product: numpy's BLAS allocates its buffers on
+    # first use, and under the sandbox's memory limit it exits the process when it cannot.
+    if planar:
+        mean = np.frombuffer(AudioPlane(frame, 0), dtype=dtype, count=count).astype(exact)
+        for index in range(1, channels):
+            mean += np.frombuffer(AudioPlane(frame, index), dtype=dtype, count=count)
+    else:
+        interleaved = np.frombuffer(AudioPlane(frame, 0), dtype=dtype, count=count * channels)
+        mean = interleaved[0::channels].astype(exact)
+        for index in range(1, channels):
+            mean += interleaved[index::channels]
+    if channels > 1:
+        mean /= channels
+    if zero:
+        mean -= zero
+    if scale != 1.0:
+        mean *= scale
+    return mean.astype(np.float32, copy=False), rate
+
+
+class _To16k:
+    """Mono float32 at any rate -> the sink, at 16 kHz, through FFmpeg's resampler. Input is
+    gathered into calls of about BATCH output samples (a call a frame would cost more in calls than
+    in resampling) and split as finely as needed so that no call makes more: a header that says
+    1 Hz asks for 16,000 samples out of each one in, and must meet the sample limit before it
+    meets the memory limit. A new resampler is set up whenever the rate changes mid-stream
+    (chained Ogg, a spliced MPEG-TS)."""
+
+    BATCH = 16_384
+
+    def __init__(self, av, sink: SampleSink) -> None:
+        self.av, self.sink, self.rate, self.resampler = av, sink, 0, None
+        self.pending: list[np.ndarray] = []
+        self.waiting = self.pts = 0
+
+    def feed(self, mono: np.ndarray, rate: int) -> None:
+        if not mono.size:
+            return
+        if rate != self.rate:
+            self.flush()
+            self.rate, self.pts, self.time_base = rate, 0, Fraction(1, rate)
+            self.most = max(1, self.BATCH * rate // SAMPLE_RATE)  # input samples a call takes
+            if rate != SAMPLE_RATE:
+                self.resampler = self.av.AudioResampler("flt", "mono", SAMPLE_RATE)
+        if self.resampler is None:
+            self.sink.append(mono)
+            return
+        for start in range(0, mono.size, self.most):
+            piece = mono[start : start + self.most]
+            self.pending.append(piece)
+            self.waiting += piece.size
+            if self.waiting >= self.most:
+                self._push()
+
+    def _push(self) -> None:
+        import numpy as np
+
+        mono = self.pending[0] if len(self.pending) == 1 else np.concatenate(self.pending)
+        self.pending, self.waiting = [], 0
+        frame = self.av.AudioFrame.from_ndarray(mono.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = self.rate, self.pts, self.time_base
+        self.pts += mono.size
+        for out in self.resampler.resample(frame):
+            self.sink.append(_samples(out))
+
+    def flush(self) -> None:
+        if self.resampler is None:
+            return
+        if self.pending:
+            self._push()
+        for out in self.resampler.resample(None):
+            self.sink.append(_samples(out))
+        self.resampler = None
+
+
+def _samples(frame) -> np.ndarray:
+    """A mono float32 frame's samples (one plane: `to_ndarray` is safe here, but this is cheaper)."""
+    import numpy as np
+    from av.audio.plane import AudioPlane
+
+    return np.frombuffer(AudioPlane(frame, 0), dtype=np.float32, count=frame.samples)
 
 
 def _hms(seconds: float) -> str:
@@ -153,12 +339,14 @@ def _hms(seconds: float) -> str:
 
 
 def probe_duration(path: str | Path) -> float | None:
-    """The duration the container's header claims, or None. Cheap: nothing is decoded."""
+    """The duration the container's header claims, or None (also for a format that is not
+    accepted: it is opened as `decode` opens it, reaching no other file). Cheap: nothing is
+    decoded. In the calling process: media_sandbox.probe_isolated runs it in a child process."""
     import av
 
     try:
-        with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
-            if container.duration is None:
+        with _opened(av, path) as container:
+            if not _accepted(container) or container.duration is None:
                 return None
             return max(0.0, container.duration / 1_000_000)  # microseconds (av.time_base)
     except Exception:  # noqa: BLE001 - any unreadable file: the worker reports why
