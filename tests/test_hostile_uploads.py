@@ -6,6 +6,7 @@ import io
 import struct
 import zipfile
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -119,3 +120,69 @@ def test_it_refuses_a_decompression_bomb(
     assert bomb.status == Job.Status.FAILED and "more than 1 MB of memory" in bomb.error
     assert bomb.attempt == (0 if say_duration else 1)  # how many times a worker took it
     assert Job.objects.get(original_name="ok.wav").status == Job.Status.DONE
+
+
+@pytest.mark.parametrize(("channels", "fmt", "codec"), [(8, "flac", "flac"), (64, "wav", "pcm_s16le")])
+def test_it_transcribes_meeting_room_arrays(
+    client, alice, django_capture_on_commit_callbacks, tmp_path, channels, fmt, codec
+):
+    """A real clip on every channel of an 8-channel FLAC (such a file killed the worker in PyAV)
+    and a 64-channel WAV (FLAC stops at 8), through the upload page and the worker."""
+    from tests.hostile_corpus import clip_samples, encode
+
+    speech = clip_samples()
+    path = tmp_path / f"array-{channels}.{fmt}"
+    encode(path, fmt=fmt, codec=codec, rate=16_000, channels=channels, seconds=0,
+           samples=np.repeat(speech[:, None], channels, axis=1))  # fmt: skip
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("job_upload"), {"files": [SimpleUploadedFile(path.name, path.read_bytes())]})
+    run_worker()
+    job = Job.objects.get()
+    assert job.status == Job.Status.DONE, job.error
+    assert "young man" in job.text.lower() and abs(job.duration - speech.size / 16_000) < 0.1
+
+
+def test_it_fails_one_job_when_the_decoder_crashes_and_runs_the_next(
+    alice, default_profile, django_capture_on_commit_callbacks, monkeypatch
+):
+    from transcription import media_sandbox, services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        crashing, ok = (
+            services.job_create(owner=alice, profile=default_profile, upload=SimpleUploadedFile(name, WAV))
+            for name in ("crash.wav", "ok.wav")
+        )
+    # The decoder's child SIGSEGVs on the stored file (uploads are stored under the job's id).
+    monkeypatch.setenv(media_sandbox.CRASH_MARKER_ENV, str(crashing.id))
+    run_worker()  # in this very process: had the crash reached it, the test would have died
+    crashing.refresh_from_db(), ok.refresh_from_db()
+    assert crashing.status == Job.Status.FAILED and crashing.error == media_sandbox.DECODER_CRASHED
+    assert ok.status == Job.Status.DONE and "young man" in ok.text.lower()
+
+
+def test_it_ends_every_job_of_a_fuzzed_sample_with_a_result_or_a_sentence(
+    alice, default_profile, django_capture_on_commit_callbacks, tmp_path
+):
+    """A fixed, seeded sample of 50 files of the hostile corpus (bench/fuzz_uploads.py runs all of
+    it) through the upload service and the real worker, in this process."""
+    from tests.hostile_corpus import sample, write
+    from transcription import services
+
+    written, _skipped = write(sample(50, seed=7), tmp_path / "corpus")
+    assert len(written) >= 50 - len(_skipped) and len(written) >= 45
+    with django_capture_on_commit_callbacks(execute=True):
+        for item, path in written:
+            upload = SimpleUploadedFile(item.name, path.read_bytes())
+            services.job_create(owner=alice, profile=default_profile, upload=upload)
+    run_worker()
+    jobs = {job.original_name: job for job in Job.objects.all()}
+    assert len(jobs) == len(written)
+    for item, _ in written:
+        job = jobs[item.name]
+        assert job.status in (Job.Status.DONE, Job.Status.FAILED), (item.name, job.status)
+        if job.status == Job.Status.FAILED:
+            assert job.error[-1] in ".?" and len(job.error.split()) >= 5, (item.name, job.error)
+            assert "Traceback" not in job.error and "unexpectedly" not in job.error, (item.name, job.error)
+        assert item.expect != "refused" or job.status == Job.Status.FAILED, item.name
+        assert item.expect != "audio" or job.status == Job.Status.DONE, (item.name, job.error)

@@ -211,7 +211,7 @@ def test_it_reports_the_memory_limit(tmp_path):
 def test_it_sets_the_limits_in_the_child():
     limits = {"memory_bytes": 900 * 2**20, "cpu_seconds": 7, "output_bytes": 12345, "wall_seconds": 1}
     script = (
-        "import resource, json; from transcription.media_sandbox import _limit_resources; "
+        "import resource, json; from transcription.media_child import _limit_resources; "
         f"_limit_resources({limits!r}); "
         "print(json.dumps([resource.getrlimit(getattr(resource, 'RLIMIT_' + n)) "
         "for n in ('AS', 'CPU', 'FSIZE', 'CORE', 'NPROC', 'NOFILE')]))"

@@ -1,10 +1,11 @@
 """Running claimed jobs: the one path from a claimed job to its transcript. A lone job is a batch
 of one; a worker that batches across jobs (`--batch-max-jobs`) also claims other short queued jobs
-that can share the engine call. Either way each job is decoded on its own (a bad file fails
-alone), the engine recognises them all in one `transcribe_many` call with a progress callback per
-job (which also stops a job that was cancelled), and each job gets its own result, failure and
-share of the processing time. Out of memory, a batch runs again job by job, and a lone job once
-more with a quarter of the batch. Every write goes through services.
+that can share the engine call. Either way each job is decoded on its own, in a child process
+(media_sandbox: a bad file fails alone and cannot take the worker down), the engine recognises
+them all in one `transcribe_many` call with a progress callback per job (which also stops a job
+that was cancelled), and each job gets its own result, failure and share of the processing time.
+Out of memory, a batch runs again job by job, and a lone job once more with a quarter of the
+batch. Every write goes through services.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 from rq.timeouts import JobTimeoutException
 
-from transcription import audio, postprocess, scheduler, selectors, services, worker_process
+from transcription import audio, media_sandbox, postprocess, scheduler, selectors, services, worker_process
 from transcription.engine import (
     EngineConfig,
     EngineError,
@@ -122,7 +123,9 @@ def _decoded(job: Job) -> _Member | None:
     """The job with its samples, or None once it has failed with the reason its file gave."""
     started = time.monotonic()
     try:
-        samples = audio.decode(
+        # In a child process with resource limits: a file that crashes or hangs the decoder fails
+        # its job with a sentence, and this worker and its model carry on.
+        samples = media_sandbox.decode_isolated(
             job.audio.path,
             max_seconds=settings.ASR_MAX_AUDIO_SECONDS,
             max_decoded_bytes=settings.ASR_MAX_DECODED_BYTES,

@@ -20,7 +20,16 @@ from django.utils.translation import gettext, gettext_noop
 from hotwords import selectors as hotword_selectors
 from hotwords.models import HotwordList
 from portal import queues
-from transcription import audio, profiles, progress, scheduler, selectors, signals, worker_registry
+from transcription import (
+    audio,
+    media_sandbox,
+    profiles,
+    progress,
+    scheduler,
+    selectors,
+    signals,
+    worker_registry,
+)
 from transcription.models import EngineProfile, Job
 from transcription.postprocess import Result
 from transcription.text import join_texts
@@ -80,7 +89,8 @@ def job_create(
             },
         )
         job.audio.save(upload.name or "upload", upload, save=False)
-        job.duration = audio.probe_duration(job.audio.path)
+        # The header's claim, read in a child process: the web process never parses an upload.
+        job.duration = media_sandbox.probe_isolated(job.audio.path)
         job.save()
         job.hotword_lists.set(lists)
         _refuse_over_decode_limits(job)
