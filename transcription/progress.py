@@ -17,10 +17,11 @@ is let back in). See transcription/receivers.py.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -100,6 +101,45 @@ def send_job_update(job) -> None:
         async_to_sync(layer.group_send)(user_group(job.owner_id), message)
     except Exception:  # noqa: BLE001 - Redis hiccups must not fail a transcription
         logger.warning("could not publish progress for job %s", job.id, exc_info=True)
+
+
+# A waiter looks at the database this often, whatever it hears: delivery is at most once.
+RECHECK_SECONDS = 5.0
+ENDED = ("done", "failed")
+
+
+async def until_ended(*, user_id: int, job_id, timeout: float, ended: Callable[[], Awaitable[bool]]) -> bool:
+    """Wait, holding no thread, until the job ends or `timeout` seconds pass; True if it ended.
+    Listens to the owner's group like a socket does; `ended()` (the database, the truth) is asked
+    once listening (the end may have come before) and every RECHECK_SECONDS (an event may be
+    lost), never per progress event."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    group = user_group(user_id)
+    await layer.group_add(group, channel)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not await ended():
+            while (remaining := deadline - loop.time()) > 0:
+                try:
+                    message = await asyncio.wait_for(layer.receive(channel), min(remaining, RECHECK_SECONDS))
+                except TimeoutError:
+                    break  # ask the database again
+                if _is_end_of(message, job_id):
+                    return True
+            if remaining <= 0:
+                return await ended()
+        return True
+    finally:
+        await layer.group_discard(group, channel)
+
+
+def _is_end_of(message: dict, job_id) -> bool:
+    if message.get("type") != CHANNEL_MESSAGE_TYPE:
+        return False
+    job = message["event"].get("job", {})
+    return job.get("id") == str(job_id) and job.get("status") in ENDED
 
 
 class Throttle:
