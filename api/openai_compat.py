@@ -5,14 +5,16 @@ clients (the `openai` package, curl scripts, tools with an "OpenAI base URL" set
     GET  /v1/models                 the runnable profiles, as models
 
 A transcription is an ordinary job: it is created through the services, then the request waits
-for the worker (polling the database) up to API_WAIT_SECONDS. Not done by then: 202 with the
-job's id and the URL to poll. Errors have OpenAI's shape: {"error": {"message", "type", ...}}.
+for its end up to API_WAIT_SECONDS, listening for it rather than polling, and holding no thread
+(api/waiting.py: at most API_MAX_WAITS_PER_USER waits per user, API_MAX_WAITS in all, else 429).
+Not done by then: 202 with the job's id and the URL to poll. Errors have OpenAI's shape:
+{"error": {"message", "type", ...}}.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.http import HttpResponse
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import waiting
 from api.serializers import UploadField, check_size
 from hotwords import services as hotword_services
 from transcription import exports, selectors, services
@@ -181,27 +184,50 @@ class TranscriptionView(OpenAIView):
         },
         tags=["openai"],
     )
-    def post(self, request: Request) -> Response | HttpResponse:
-        serializer = OpenAITranscriptionRequestSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        params = serializer.validated_data
-        job = services.job_create(
-            owner=request.user,
-            upload=params["file"],
-            profile=params["model"],
-            hotwords=params.get("prompt", []),
-        )
-        job = selectors.job_wait(user=request.user, job_id=job.id, timeout=settings.API_WAIT_SECONDS)
-        return transcription_response(request, job, params["response_format"], params.get("language", ""))
+    def post(self, request: Request) -> HttpResponse:
+        waits = waiting.can_wait(request._request)
+        if waits:  # a place among the waiting requests first: refused (429), nothing is stored
+            waiting.SLOTS.reserve(request.user.pk)
+        try:
+            serializer = OpenAITranscriptionRequestSerializer(data=request.data, context={"request": request})
+            serializer.is_valid(raise_exception=True)
+            params = serializer.validated_data
+            job = services.job_create(
+                owner=request.user,
+                upload=params["file"],
+                profile=params["model"],
+                hotwords=params.get("prompt", []),
+            )
+            fmt, language = params["response_format"], params.get("language", "")
+            response = transcription_response(request, job, fmt, language)
+        except BaseException:
+            if waits:
+                waiting.SLOTS.release(request.user.pk)
+            raise
+        if waits and response.status_code == 202:  # the wait happens after this view: api/waiting.py
+            return waiting.wait_for(
+                response, user_id=request.user.pk, job_id=job.id, fmt=fmt, language=language
+            )
+        if waits:
+            waiting.SLOTS.release(request.user.pk)
+        return response
 
 
-def transcription_response(request: Request, job: Job, fmt: str, language: str) -> Response | HttpResponse:
+def answer_ended(user_id: int, job_id, fmt: str, language: str) -> HttpResponse:
+    """The answer for a job that has ended, once waiting.WaitForTranscripts has seen it end."""
+    job = selectors.job_get(user=get_user_model()(pk=user_id), job_id=job_id)
+    return transcription_response(None, job, fmt, language)
+
+
+def transcription_response(request: Request | None, job: Job, fmt: str, language: str) -> HttpResponse:
+    """The answer for the job as it is: its transcript, its failure (422), or where to poll (202).
+    Plain Django responses: they are also made after the request's DRF view has returned."""
     if job.status == Job.Status.FAILED:
         body = error_body({"file": [job.error]}, 422, code="transcription_failed")
-        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return JsonResponse(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if job.status != Job.Status.DONE:
         url = request.build_absolute_uri(reverse("api:job-detail", args=[job.id]))
-        return Response(
+        return JsonResponse(
             {"id": str(job.id), "status": job.status, "url": url}, status=status.HTTP_202_ACCEPTED
         )
     if fmt == "text":
@@ -209,8 +235,8 @@ def transcription_response(request: Request, job: Job, fmt: str, language: str) 
     if fmt in TEXT_FORMATS:
         return HttpResponse(exports.render(job, fmt).content, content_type="text/plain; charset=utf-8")
     if fmt == "verbose_json":
-        return Response(verbose(job, language))
-    return Response({"text": job.text})
+        return JsonResponse(verbose(job, language), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse({"text": job.text}, json_dumps_params={"ensure_ascii": False})
 
 
 def verbose(job: Job, language: str) -> dict:

@@ -164,6 +164,9 @@ SPECTACULAR_SETTINGS = {
 }
 # How long POST /v1/audio/transcriptions waits for the transcript before answering with the job.
 API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 300, minimum=0)
+# Requests of one web process waiting for a transcript at once (api/waiting.py): beyond these, 429.
+API_MAX_WAITS = env_int("API_MAX_WAITS", 500, minimum=1)
+API_MAX_WAITS_PER_USER = env_int("API_MAX_WAITS_PER_USER", 20, minimum=1)
 
 # --- Webhooks (see docs/webhooks.md): delivered by `manage.py webhookworker`.
 WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")

@@ -122,17 +122,6 @@ def job_get_visible(*, user, job_id) -> Job:
         raise Http404("No such job.") from None
 
 
-def job_wait(*, user, job_id, timeout: float, interval: float = 0.2) -> Job:
-    """The user's job once it is done or failed, or as it is after `timeout` seconds: polls the
-    database, where the worker writes."""
-    deadline = time.monotonic() + timeout
-    job = job_get(user=user, job_id=job_id)
-    while not job.is_finished and time.monotonic() < deadline:
-        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-        job = job_get(user=user, job_id=job_id)
-    return job
-
-
 def profile_find_selectable(*, user, ref: str = "") -> EngineProfile | None:
     """A profile the user may pick that can run here, by name or id; no `ref`: the default."""
     if not ref:
