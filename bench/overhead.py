@@ -2,7 +2,7 @@
 
 For each audio length (default 30 s and 600 s) this measures, on the same WAV file:
 
-  bare    in this process: `audio.decode(path)` + `get_engine(config).transcribe(samples)`, with
+  bare    in this process: `audio.decode(path)` + `get_engine(config).transcribe_many([samples])`, with
           the engine configuration the worker recorded on the portal's warm-up job, after one
           untimed warm-up run so the model is loaded. `--engine whisper` (the default): the
           default profile, faster-whisper with the bundled Whisper tiny.en on CPU. `--engine
@@ -80,7 +80,7 @@ class BareRun:
 def run_bare(path: Path, config: EngineConfig) -> BareRun:
     meter, started = CpuMeter(os.getpid()), time.perf_counter()
     samples = audio.decode(path, max_seconds=MAX_AUDIO_SECONDS)
-    transcript = get_engine(config).transcribe(samples)
+    [transcript] = get_engine(config).transcribe_many([samples])
     return BareRun(seconds=time.perf_counter() - started, cpu=meter.stop(), text=transcript.text)
 
 
