@@ -301,7 +301,7 @@ def test_it_uses_the_gin_index_on_postgresql(corpus, alice):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     for terms in (["budget"], ["预算安排"], ["review.wav", "-money"]):
-        jobs = selectors._pg_search(Job.objects.all(), terms)  # the owner's index aside
+        jobs = search._pg_search(Job.objects.all(), terms)  # the owner's index aside
         assert "transcription_job_search_gin" in jobs.explain(), terms
 
 
