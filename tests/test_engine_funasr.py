@@ -228,3 +228,17 @@ def test_it_speaks_seaco_paraformers_dialect_of_hotwords(engine):
     assert engine.model_class == "SeacoParaformer" and engine.builtin_itn is False
     assert engine._generate_kwargs(["星火计划", "达摩院"], True) == {"hotword": "星火计划 达摩院"}
     assert engine._generate_kwargs([], True) == {"hotword": None}
+
+
+def test_it_refuses_a_model_directory_without_its_weights(model_dirs, tmp_path):
+    """funasr would load such a directory with random weights, silently, and transcribe garbage."""
+    import shutil
+
+    from transcription.engine.funasr_engine import FunasrEngine
+
+    copy = shutil.copytree(model_dirs["asr"], tmp_path / "paraformer-zh")
+    (copy / "model.pt").unlink()
+    with network.recording() as attempts, pytest.raises(ModelMissing) as raised:
+        FunasrEngine(make_config(model_dirs, model=str(copy)))
+    assert f"{copy} has no model.pt" in str(raised.value)
+    assert attempts == []

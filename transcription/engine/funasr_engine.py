@@ -10,6 +10,7 @@ torch and funasr are imported lazily: `import funasr` costs seconds, and Django 
 from __future__ import annotations
 
 import importlib.util
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -73,7 +74,24 @@ def _model_dir(path: str, what: str, setting: str) -> str:
             f"FunASR {what} directory {directory} not found (no config.yaml). Copy a downloaded "
             f"FunASR model directory there, or point {setting} at one; " + README_HINT
         )
+    weights = _weights_file(directory)
+    if not (directory / weights).is_file():  # funasr would go on with random weights, silently
+        raise ModelMissing(
+            f"FunASR {what} directory {directory} has no {weights} (its weights). Copy the whole "
+            f"downloaded model directory there, or point {setting} at one; " + README_HINT
+        )
     return str(directory)
+
+
+def _weights_file(directory: Path) -> str:
+    """The weight file funasr loads: configuration.json's `init_param` when it names one (CAM++'s
+    is campplus_cn_common.bin), else model.pt."""
+    try:
+        metas = json.loads((directory / "configuration.json").read_text(encoding="utf-8"))["file_path_metas"]
+        name = metas["init_param"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "model.pt"
+    return name if isinstance(name, str) and name else "model.pt"
 
 
 def _vad_source(vad_model: str) -> str:
