@@ -77,6 +77,37 @@ def funasr_models(tmp_path_factory) -> dict[str, Path]:
     }
 
 
+@pytest.fixture(scope="session")
+def tiny_sensevoice(tmp_path_factory) -> Path:
+    """A tiny SenseVoiceSmall that says tests.tiny_sensevoice.FIXED_TEXT, tags first, for any speech."""
+    from tests.tiny_sensevoice import FIXED_TEXT, build_tiny_sensevoice
+
+    return build_tiny_sensevoice(
+        tmp_path_factory.mktemp("funasr-models") / "SenseVoiceSmall", fixed_text=FIXED_TEXT
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_nano(tmp_path_factory) -> dict[str, Path]:
+    """Tiny Fun-ASR-Nano models: "published" as released (no CTC head, so no timestamps), and
+    "ctc" with a CTC head (timestamps)."""
+    from tests.tiny_nano import build_tiny_nano
+
+    root = tmp_path_factory.mktemp("funasr-models")
+    return {
+        "published": build_tiny_nano(root / "Fun-ASR-Nano-2512"),
+        "ctc": build_tiny_nano(root / "Fun-ASR-Nano-ctc", ctc=True),
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_paraformer(tmp_path_factory) -> Path:
+    """A tiny plain Paraformer (paraformer-zh's sibling without hotwords)."""
+    from tests.tiny_models import build_tiny_paraformer
+
+    return build_tiny_paraformer(tmp_path_factory.mktemp("funasr-models") / "paraformer")
+
+
 # Tests that need a system package (Debian's chromium, redis-server) skip without it, so that the
 # suite runs anywhere; but what they check must not go unchecked in CI unnoticed. `make test` lists
 # every skip loudly, and with PORTAL_REQUIRE_ALL_TESTS=1 (.ci/run) a skipped browser or Redis-

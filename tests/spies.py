@@ -11,15 +11,19 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class Spy:
-    """Wraps a method on one object (or class), calling through and recording what it was given."""
+    """Wraps a method on one object (or class), calling through and recording what it was given
+    (`calls`) and what it gave back (`returned`)."""
 
     def __init__(self, monkeypatch, target, name: str) -> None:
         self.calls: list[tuple[tuple, dict]] = []
+        self.returned: list = []
         original = getattr(target, name)
 
         def spy(*args, **kwargs):
             self.calls.append((args, kwargs))
-            return original(*args, **kwargs)
+            result = original(*args, **kwargs)
+            self.returned.append(result)
+            return result
 
         monkeypatch.setattr(target, name, spy)
 

@@ -222,23 +222,23 @@ def test_it_reports_out_of_memory_clearly(engine, monkeypatch):
         transcribe_one(engine, load_clip("zh_01.wav"))
 
 
-def test_it_speaks_each_model_class_dialect_of_hotwords_itn_and_language(engine, monkeypatch):
-    """SeACo takes `hotword` as one string; Fun-ASR-Nano a list, `itn` and a language name;
-    SenseVoice `use_itn` and a language code. Only the last two have built-in ITN."""
+def test_it_speaks_seaco_paraformers_dialect_of_hotwords(engine):
+    """SeACo takes `hotword` as one string and has no built-in ITN; the other classes' dialects
+    are in tests/test_funasr_dialects.py and tests/test_engine_funasr_classes.py."""
     assert engine.model_class == "SeacoParaformer" and engine.builtin_itn is False
     assert engine._generate_kwargs(["星火计划", "达摩院"], True) == {"hotword": "星火计划 达摩院"}
-    monkeypatch.setattr(engine, "config", make_config_like(engine, language="zh"))
-    monkeypatch.setattr(engine, "model_class", "FunASRNano")
-    assert engine._generate_kwargs(["星火计划"], True) == {
-        "hotwords": ["星火计划"],
-        "itn": True,
-        "language": "中文",
-    }
-    monkeypatch.setattr(engine, "model_class", "SenseVoiceSmall")
-    assert engine._generate_kwargs(["星火计划"], False) == {"use_itn": False, "language": "zh"}
+    assert engine._generate_kwargs([], True) == {"hotword": None}
 
 
-def make_config_like(engine, **changes):
-    import dataclasses
+def test_it_refuses_a_model_directory_without_its_weights(model_dirs, tmp_path):
+    """funasr would load such a directory with random weights, silently, and transcribe garbage."""
+    import shutil
 
-    return dataclasses.replace(engine.config, **changes)
+    from transcription.engine.funasr_engine import FunasrEngine
+
+    copy = shutil.copytree(model_dirs["asr"], tmp_path / "paraformer-zh")
+    (copy / "model.pt").unlink()
+    with network.recording() as attempts, pytest.raises(ModelMissing) as raised:
+        FunasrEngine(make_config(model_dirs, model=str(copy)))
+    assert f"{copy} has no model.pt" in str(raised.value)
+    assert attempts == []

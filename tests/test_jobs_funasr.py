@@ -135,3 +135,50 @@ def test_it_runs_a_profile_with_a_punctuation_model(
     assert job.status == Job.Status.DONE, job.error
     assert job.options["engine"]["punc_model"] == str(funasr_models["punc"])
     assert job.segments and job.text
+
+
+def test_it_stores_sensevoices_tags_as_segment_metadata_and_its_language_as_the_jobs(
+    tiny_sensevoice, default_profile, alice, django_capture_on_commit_callbacks, monkeypatch
+):
+    from funasr.models.sense_voice.model import SenseVoiceSmall
+
+    inference = Spy(monkeypatch, SenseVoiceSmall, "inference")
+    profile = services.profile_save(
+        profile=EngineProfile(
+            name="Tiny SenseVoice",
+            engine="funasr",
+            model=str(tiny_sensevoice),
+            device="cpu",
+            itn_default=True,
+        )
+    )
+    job = queue_clip(alice, profile, django_capture_on_commit_callbacks)
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert job.language == "zh"  # the profile left it to the model, which tagged its speech <|zh|>
+    assert job.text and "<|" not in job.text and "<|" not in job.raw_text
+    assert job.segments and all(0 <= s["start"] < s["end"] <= job.duration for s in job.segments)
+    for segment in job.segments:
+        assert segment == {
+            "start": segment["start"],
+            "end": segment["end"],
+            "text": "你好世界",
+            "language": "zh",
+            "emotion": "NEUTRAL",
+            "event": "Speech",
+        }
+    # The profile asks for ITN: the model's own (use_itn), not the portal's on top of it.
+    assert inference.calls and all(kwargs["use_itn"] is True for _, kwargs in inference.calls)
+
+
+def test_it_stores_the_word_timings_the_model_gives(tiny_profile, alice, django_capture_on_commit_callbacks):
+    job = queue_clip(alice, tiny_profile, django_capture_on_commit_callbacks)
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    for segment in job.segments:
+        assert segment["words"] and set(segment["words"][0]) == {"start", "end", "word"}
+        assert all(segment["start"] <= w["start"] <= w["end"] <= segment["end"] for w in segment["words"])
+        model_text = segment.get("raw", segment["text"])
+        assert "".join(w["word"] for w in segment["words"]) == model_text.replace(" ", "")

@@ -55,16 +55,29 @@ def bundled_fsmn_vad_dir() -> Path:
 
 def build_tiny_seaco_paraformer(dest: Path) -> Path:
     """Write a ~0.5 M parameter SeACo-Paraformer (the class behind paraformer-zh) to `dest`."""
+    return _write_paraformer(dest, _paraformer_config(seaco=True))
+
+
+def build_tiny_paraformer(dest: Path) -> Path:
+    """Write a ~0.3 M parameter plain Paraformer (the class behind `paraformer`, paraformer-zh's sibling
+    without hotwords) to `dest`. Its predictor is CifPredictorV2, as in the published config."""
+    return _write_paraformer(dest, _paraformer_config(seaco=False))
+
+
+def _paraformer_config(*, seaco: bool) -> dict:
     tokens = vocabulary()
-    config = {
-        "model": "SeacoParaformer",
-        "model_conf": {
-            "ctc_weight": 0.0,  # > 0 builds a CTC module, and the saved keys would differ
-            "lsm_weight": 0.1,
-            "length_normalized_loss": True,
-            "predictor_weight": 1.0,
-            "predictor_bias": 1,
-            "sampling_ratio": 0.75,
+    model_conf = {
+        "ctc_weight": 0.0,  # > 0 builds a CTC module, and the saved keys would differ
+        "lsm_weight": 0.1,
+        "length_normalized_loss": True,
+        "predictor_weight": 1.0,
+        "predictor_bias": 1,
+        "sampling_ratio": 0.75,
+    }
+    predictor_conf = {"idim": HIDDEN, "threshold": 1.0, "l_order": 1, "r_order": 1, "tail_threshold": 0.45}
+    seaco_settings = {}
+    if seaco:
+        model_conf |= {
             "inner_dim": HIDDEN,
             "bias_encoder_type": "lstm",
             "bias_encoder_bid": False,
@@ -72,7 +85,33 @@ def build_tiny_seaco_paraformer(dest: Path) -> Path:
             "seaco_length_normalized_loss": True,
             "train_decoder": True,
             "NO_BIAS": len(tokens) - 1,  # must be an id inside the vocabulary
-        },
+        }
+        predictor_conf |= {
+            "smooth_factor2": 0.25,
+            "noise_threshold2": 0.01,
+            "upsample_times": 3,
+            "use_cif1_cnn": False,
+            "upsample_type": "cnn_blstm",
+        }
+        seaco_settings = {
+            "seaco_decoder": "ParaformerSANMDecoder",
+            "seaco_decoder_conf": {
+                "attention_heads": 4,
+                "linear_units": 128,
+                "num_blocks": 1,
+                "dropout_rate": 0.1,
+                "positional_dropout_rate": 0.1,
+                "self_attention_dropout_rate": 0.1,
+                "src_attention_dropout_rate": 0.1,
+                "kernel_size": 21,
+                "sanm_shfit": 0,
+                "use_output_layer": False,
+                "wo_input_layer": True,
+            },
+        }
+    return {
+        "model": "SeacoParaformer" if seaco else "Paraformer",
+        "model_conf": model_conf,
         "encoder": "SANMEncoder",
         "encoder_conf": {
             "output_size": HIDDEN,
@@ -102,33 +141,9 @@ def build_tiny_seaco_paraformer(dest: Path) -> Path:
             "kernel_size": 11,
             "sanm_shfit": 0,
         },
-        "seaco_decoder": "ParaformerSANMDecoder",
-        "seaco_decoder_conf": {
-            "attention_heads": 4,
-            "linear_units": 128,
-            "num_blocks": 1,
-            "dropout_rate": 0.1,
-            "positional_dropout_rate": 0.1,
-            "self_attention_dropout_rate": 0.1,
-            "src_attention_dropout_rate": 0.1,
-            "kernel_size": 21,
-            "sanm_shfit": 0,
-            "use_output_layer": False,
-            "wo_input_layer": True,
-        },
-        "predictor": "CifPredictorV3",
-        "predictor_conf": {
-            "idim": HIDDEN,
-            "threshold": 1.0,
-            "l_order": 1,
-            "r_order": 1,
-            "tail_threshold": 0.45,
-            "smooth_factor2": 0.25,
-            "noise_threshold2": 0.01,
-            "upsample_times": 3,
-            "use_cif1_cnn": False,
-            "upsample_type": "cnn_blstm",
-        },
+        **seaco_settings,
+        "predictor": "CifPredictorV3" if seaco else "CifPredictorV2",
+        "predictor_conf": predictor_conf,
         "frontend": "WavFrontend",
         "frontend_conf": {
             "fs": 16000,
@@ -143,6 +158,10 @@ def build_tiny_seaco_paraformer(dest: Path) -> Path:
         "tokenizer": "CharTokenizer",
         "tokenizer_conf": {"unk_symbol": "<unk>", "split_with_space": True},
     }
+
+
+def _write_paraformer(dest: Path, config: dict) -> Path:
+    tokens = vocabulary()
     metas = {
         "init_param": "model.pt",
         "config": "config.yaml",
@@ -211,9 +230,10 @@ def build_tiny_ct_punc(dest: Path) -> Path:
     return dest
 
 
-def _write_common_files(dest: Path, config: dict, metas: dict, tokens: list[str], task: str) -> None:
+def _write_common_files(dest: Path, config: dict, metas: dict, tokens: list[str] | None, task: str) -> None:
     (dest / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
-    (dest / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+    if tokens is not None:
+        (dest / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
     configuration = {
         "framework": "pytorch",
         "task": task,

@@ -1,5 +1,11 @@
 """After recognition: inverse text normalization, then hotword correction, on the whole text and
-on every segment. The model's own output is kept beside the result. No Django here."""
+on every segment. The model's own output is kept beside the result. No Django here.
+
+A stored segment is `{"start", "end", "text"}` (seconds, and the polished text), with `"raw"` (the
+model's text) when polishing changed it, the metadata keys the model gave (`"language"`,
+`"emotion"`, `"event"`: SenseVoice's tags) and `"words": [{"start", "end", "word"}, ...]` when the
+model gave word timings: the model's own words, before ITN and hotword correction.
+`engine.Segment.as_dict` writes all but `"raw"`."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ class Result:
     text: str
     raw_text: str
     language: str
-    segments: list[dict] = field(default_factory=list)  # {start, end, text[, raw]}
+    segments: list[dict] = field(default_factory=list)  # {start, end, text[, raw, language, ..., words]}
     corrections: list[dict] = field(default_factory=list)  # {from, to}
 
 
@@ -25,7 +31,7 @@ def polish(transcript: Transcript, *, itn: bool, hotwords: list[str]) -> Result:
     segments = []
     for segment in transcript.segments:
         polished, _ = _polish(segment.text, itn=itn, hotwords=hotwords)
-        entry = {"start": segment.start, "end": segment.end, "text": polished}
+        entry = segment.as_dict() | {"text": polished}
         if polished != segment.text:
             entry["raw"] = segment.text
         segments.append(entry)

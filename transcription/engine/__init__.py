@@ -22,6 +22,7 @@ from transcription.engine.interface import (
     ProgressCallback,
     Segment,
     Transcript,
+    Word,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "ProgressCallback",
     "Segment",
     "Transcript",
+    "Word",
     "get_engine",
     "release_memory",
     "resident_config",

@@ -10,14 +10,22 @@ torch and funasr are imported lazily: `import funasr` costs seconds, and Django 
 from __future__ import annotations
 
 import importlib.util
-import re
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from transcription.engine.funasr_dialects import (
+    Heard,
+    dialect_for,
+    main_language,
+    place_words,
+    precision_kwargs,
+)
 from transcription.engine.interface import (
     SAMPLE_RATE,
     EngineConfig,
@@ -66,7 +74,24 @@ def _model_dir(path: str, what: str, setting: str) -> str:
             f"FunASR {what} directory {directory} not found (no config.yaml). Copy a downloaded "
             f"FunASR model directory there, or point {setting} at one; " + README_HINT
         )
+    weights = _weights_file(directory)
+    if not (directory / weights).is_file():  # funasr would go on with random weights, silently
+        raise ModelMissing(
+            f"FunASR {what} directory {directory} has no {weights} (its weights). Copy the whole "
+            f"downloaded model directory there, or point {setting} at one; " + README_HINT
+        )
     return str(directory)
+
+
+def _weights_file(directory: Path) -> str:
+    """The weight file funasr loads: configuration.json's `init_param` when it names one (CAM++'s
+    is campplus_cn_common.bin), else model.pt."""
+    try:
+        metas = json.loads((directory / "configuration.json").read_text(encoding="utf-8"))["file_path_metas"]
+        name = metas["init_param"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "model.pt"
+    return name if isinstance(name, str) and name else "model.pt"
 
 
 def _vad_source(vad_model: str) -> str:
@@ -113,30 +138,6 @@ def _out_of_memory_as_engine_error() -> Iterator[None]:
         ) from exc
 
 
-def _precision_kwargs(precision: str, device: str) -> dict:
-    # Half precision is for GPUs; on CPU it is slow or unsupported, so fp32 stays.
-    if not device.startswith("cuda") or precision == "fp32":
-        return {}
-    return {"fp16": True} if precision == "fp16" else {"bf16": True}
-
-
-def _hotword_argument(hotwords: Sequence[str]) -> str | None:
-    """funasr's `hotword` string, or None: an empty string would still switch biasing on.
-
-    funasr reads a hotword string that starts with "http" as a URL to download, and one that ends
-    with ".txt" as a file to read. SeACo lower-cases each word before looking it up, so changing
-    the case of those letters defuses them without changing the hotword.
-    """
-    words = []
-    for word in (w for phrase in hotwords for w in phrase.split()):
-        if word.startswith("http"):
-            word = "H" + word[1:]
-        if word.endswith(".txt"):
-            word = word[:-4] + ".TXT"
-        words.append(word)
-    return " ".join(words) or None
-
-
 def _batches(spans: Sequence[Span], budget_ms: int) -> Iterator[list[Span]]:
     """Consecutive spans, about `budget_ms` of audio per batch (a longer span goes alone)."""
     batch: list[Span] = []
@@ -158,13 +159,6 @@ def _piece_batches(pieces: Sequence[Piece], budget_ms: int) -> Iterator[list[Pie
         yield list(taken)
 
 
-# Model classes whose generate() takes an ITN switch, and the keyword each uses.
-BUILTIN_ITN_KEYWORD = {"SenseVoiceSmall": "use_itn", "FunASRNano": "itn"}
-# Fun-ASR-Nano is prompted with a language name, not a code.
-NANO_LANGUAGES = {"zh": "中文", "en": "英文", "ja": "日文"}
-_SENSEVOICE_TAG = re.compile(r"<\|[^|]*\|>")
-
-
 class FunasrEngine:
     def __init__(self, config: EngineConfig) -> None:
         # Check every directory before funasr sees it: a missing one means a silent download try.
@@ -179,10 +173,12 @@ class FunasrEngine:
         self._lock = threading.Lock()  # AutoModel keeps per-call settings in shared dicts
         with _out_of_memory_as_engine_error():
             self._vad = self._load(vad_source, max_single_segment_time=config.max_segment_ms)
-            self._asr = self._load(asr_dir, **_precision_kwargs(config.precision, self._device))
+            self._asr = self._load(asr_dir)
             self._punc = self._load(punc_dir) if punc_dir else None
         self.model_class = type(self._asr.model).__name__
-        self.builtin_itn = self.model_class in BUILTIN_ITN_KEYWORD
+        # How this model class takes hotwords, ITN and precision, and gives text, tags and timings.
+        self._dialect = dialect_for(self.model_class)
+        self.builtin_itn = self._dialect.builtin_itn
 
     def _load(self, model: str, **kwargs):
         from funasr import AutoModel
@@ -191,14 +187,9 @@ class FunasrEngine:
         return AutoModel(model=model, device=self._device, disable_update=True, disable_pbar=True, **kwargs)
 
     def _generate_kwargs(self, hotwords: Sequence[str], itn: bool) -> dict:
-        """What this model class's generate() understands: each takes hotwords, ITN and the
-        language in its own form."""
-        language = self.config.language
-        if self.model_class == "FunASRNano":
-            return {"hotwords": list(hotwords), "itn": itn, "language": NANO_LANGUAGES.get(language)}
-        if self.model_class == "SenseVoiceSmall":
-            return {"use_itn": itn, "language": language or "auto"}
-        return {"hotword": _hotword_argument(hotwords)}
+        """What this model class's generate() understands (see funasr_dialects)."""
+        kwargs = self._dialect.generate_kwargs(hotwords=hotwords, itn=itn, language=self.config.language)
+        return kwargs | precision_kwargs(self.model_class, self.config.precision, self._device)
 
     def transcribe_many(
         self,
@@ -229,18 +220,26 @@ class FunasrEngine:
             pieces = [(i, s, e) for i, a in enumerate(audios) for s, e in self._speech_spans(a)]
             for batch in _piece_batches(pieces, self.config.batch_size_s * 1000):
                 clips = [audios[i][start * SAMPLES_PER_MS : end * SAMPLES_PER_MS] for i, start, end in batch]
-                texts = self._recognise(clips, generate_kwargs, lambda a, b, batch=batch: report(batch[a:b]))
-                for (i, start, end), text in zip(batch, texts, strict=True):
-                    if text:  # VAD sometimes hands over a cough: no words, no segment
-                        found[i].append(Segment(start=start / 1000, end=end / 1000, text=text))
+                heard = self._recognise(clips, generate_kwargs, lambda a, b, batch=batch: report(batch[a:b]))
+                for (i, start, end), clip in zip(batch, heard, strict=True):
+                    if clip.text:  # VAD sometimes hands over a cough: no words, no segment
+                        found[i].append(self._segment(clip, start / 1000, end / 1000))
         for callback, total in zip(callbacks, totals, strict=True):
             if callback:
                 callback(total, total)
-        language = self.config.language or ""
         return [
-            Transcript(text=join_texts(s.text for s in segments), segments=segments, language=language)
+            Transcript(
+                text=join_texts(s.text for s in segments),
+                segments=segments,
+                language=self.config.language or main_language(segments),
+            )
             for segments in found
         ]
+
+    @staticmethod
+    def _segment(clip: Heard, start: float, end: float) -> Segment:
+        words = place_words(clip.words, start, end)
+        return Segment(start=start, end=end, text=clip.text, words=words, metadata=clip.metadata)
 
     def _speech_spans(self, audio: np.ndarray) -> list[Span]:
         """VAD's speech spans in milliseconds, clipped to the audio and in time order."""
@@ -256,25 +255,28 @@ class FunasrEngine:
         clips: list[np.ndarray],
         generate_kwargs: dict,
         on_clips_done: Callable[[int, int], None],
-    ) -> list[str]:
-        """One text per clip, punctuated when a punctuation model is loaded. `on_clips_done(a, b)`
-        after each model call, which did clips a to b: on CPU that is every clip, so progress (and
-        a cancel, raised from it) does not wait for a whole batch of batch_size_s seconds."""
+    ) -> list[Heard]:
+        """What was heard in each clip, its text punctuated when a punctuation model is loaded.
+        `on_clips_done(a, b)` after each model call, which did clips a to b: on CPU that is every
+        clip, so progress (and a cancel, raised from it) does not wait for a whole batch of
+        batch_size_s seconds."""
         # On CPU a padded batch only wastes work, so decode clips one by one, as funasr itself does.
         per_call = 1 if self._device == "cpu" else len(clips)
-        texts: list[str] = []
+        heard: list[Heard] = []
         for i in range(0, len(clips), per_call):
-            chunk = clips[i : i + per_call]
+            chunk = [self._dialect.model_input(clip) for clip in clips[i : i + per_call]]
             results = self._asr.generate(input=chunk, batch_size=len(chunk), **generate_kwargs)
             # Paraformer returns no result at all when no clip in the call yielded a token.
-            raw = [r.get("text", "") for r in results] if len(results) == len(chunk) else [""] * len(chunk)
-            texts.extend(self._finish(text) for text in raw)
-            on_clips_done(i, len(texts))
-        return texts
+            if len(results) != len(chunk):
+                results = [{}] * len(chunk)
+            for result in results:
+                clip = self._dialect.read(result, self._asr.model)
+                heard.append(replace(clip, text=self._finish(clip.text)))
+            on_clips_done(i, len(heard))
+        return heard
 
     def _finish(self, raw: str) -> str:
         """funasr's space-separated tokens as readable text, punctuated if we can."""
-        raw = _SENSEVOICE_TAG.sub("", raw)  # SenseVoice prefixes <|zh|><|NEUTRAL|><|Speech|>...
         if not raw.strip():
             return ""
         if self._punc is None:

@@ -59,10 +59,40 @@ class EngineConfig:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word's timing, as the model gives it (one Chinese character, one English word)."""
+
+    start: float  # seconds from the start of the audio
+    end: float
+    word: str
+
+
+# What a model may say about a stretch of speech besides its words (SenseVoice's tags), and the keys
+# it is stored under beside the segment's text: a language code ("zh"), an emotion ("NEUTRAL",
+# "HAPPY"...), an audio event ("Speech", "BGM", "Laughter"...).
+SEGMENT_METADATA_KEYS = ("language", "emotion", "event")
+
+
+@dataclass(frozen=True)
 class Segment:
     start: float  # seconds from the start of the audio
     end: float
     text: str
+    # The model's own words with their timings, inside [start, end], before the portal's ITN and
+    # hotword correction; None when the model gives no word timings.
+    words: list[Word] | None = None
+    # Some of SEGMENT_METADATA_KEYS, where the model gives them; empty for most models.
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """As stored in a job's segments: `{"start", "end", "text"}`, then the metadata keys the
+        model gave (`"language": "zh", "emotion": "NEUTRAL", "event": "Speech"`), then `"words":
+        [{"start", "end", "word"}, ...]` when the model gave word timings."""
+        entry = {"start": self.start, "end": self.end, "text": self.text}
+        entry |= {key: self.metadata[key] for key in SEGMENT_METADATA_KEYS if self.metadata.get(key)}
+        if self.words is not None:
+            entry["words"] = [asdict(word) for word in self.words]
+        return entry
 
 
 @dataclass(frozen=True)
@@ -72,7 +102,7 @@ class Transcript:
     language: str = ""
 
     def segments_as_dicts(self) -> list[dict]:
-        return [asdict(s) for s in self.segments]
+        return [s.as_dict() for s in self.segments]
 
 
 class Engine(Protocol):
