@@ -5,6 +5,7 @@ endpoint; and the profile a Chinese interface starts with."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from api import services as token_services
@@ -42,9 +43,11 @@ def test_it_takes_a_language_the_model_knows_and_refuses_others(default_profile,
     assert profiles.upload_language(base, "") == profiles.upload_language(base, "auto") == ""
     assert profiles.upload_language(base, "zh") == profiles.upload_language(base, "zh-CN") == "zh"
     assert profiles.upload_language(default_profile, "en") == "en"
-    with pytest.raises(ValidationError, match="does not transcribe “zh”. It knows: en."):
+    with translation.override("en"), pytest.raises(ValidationError, match="“zh”; it knows: en."):
         profiles.upload_language(default_profile, "zh")
-    with pytest.raises(ValidationError, match="does not transcribe “xx”"):
+    with translation.override("zh-hans"), pytest.raises(ValidationError, match="不能转写“zh”；它支持：en。"):
+        profiles.upload_language(default_profile, "zh")
+    with translation.override("en"), pytest.raises(ValidationError, match="does not transcribe “xx”"):
         profiles.upload_language(base, "xx")
 
 
@@ -140,7 +143,7 @@ def test_it_honours_the_language_of_the_openai_endpoint(alice, base, django_capt
     assert refused.status_code == 400
     assert (
         refused.json()["error"]["param"] == "language"
-        and "It knows: en." in refused.json()["error"]["message"]
+        and "it knows: en." in refused.json()["error"]["message"]
     )
     assert not Job.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):

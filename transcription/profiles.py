@@ -84,13 +84,12 @@ def upload_language(profile, language: str) -> str:
     known = languages(profile)
     if code in known:
         return code
-    message = gettext("The model “%(name)s” does not transcribe “%(language)s”.") % {
-        "name": profile.name,
-        "language": language,
-    }
+    values = {"name": profile.name, "language": language, "languages": ", ".join(known)}
     if known:
-        message += " " + gettext("It knows: %(languages)s.") % {"languages": ", ".join(known)}
-    raise ValidationError(message, code="language")
+        message = gettext("The model “%(name)s” does not transcribe “%(language)s”; it knows: %(languages)s.")
+    else:
+        message = gettext("The model “%(name)s” does not transcribe “%(language)s”.")
+    raise ValidationError(message % values, code="language")
 
 
 def engine_config(profile, *, device: str = "", language: str = "") -> EngineConfig:
