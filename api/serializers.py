@@ -13,7 +13,7 @@ from rest_framework.exceptions import APIException
 from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import exports, selectors, services
+from transcription import exports, profiles, selectors, services
 from transcription.models import EngineProfile, Job
 
 EXPORT_FORMATS = list(exports.FORMATS)
@@ -87,6 +87,13 @@ class JobCreateSerializer(serializers.Serializer):
         default=None,
         help_text="Write numbers as digits; absent: the profile's.",
     )
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        help_text="The language spoken (zh, en, ...), for a profile whose model is multilingual (its "
+        "`languages`); absent, empty or `auto`: the profile's setting, automatic detection unless set.",
+    )
     name = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text="Display name (one file only)."
     )
@@ -126,7 +133,16 @@ class JobCreateSerializer(serializers.Serializer):
                 data["profile"] = self.fields["profile"].run_validation("")  # the default
             except serializers.ValidationError as error:
                 raise serializers.ValidationError({"profile": error.detail}) from None
+        data["language"] = upload_language(data["profile"], data.get("language", ""))
         return data
+
+
+def upload_language(profile: EngineProfile, language: str, field: str = "language") -> str:
+    """The profiles' rule for an upload's language, as a 400 on the field."""
+    try:
+        return profiles.upload_language(profile, language)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({field: error.messages}) from None
 
 
 class JobSummarySerializer(serializers.Serializer):
@@ -176,6 +192,7 @@ class HotwordUsedSerializer(serializers.Serializer):
 class JobOptionsSerializer(serializers.Serializer):
     profile = serializers.CharField(required=False)
     itn = serializers.BooleanField(required=False)
+    language = serializers.CharField(required=False, help_text="The language asked for; empty: automatic.")
     hotwords = HotwordUsedSerializer(many=True, required=False)
     batch = serializers.CharField(required=False)
     model = serializers.CharField(required=False, help_text="The model it ran with, once started.")
@@ -201,7 +218,7 @@ class JobDetailSerializer(JobSummarySerializer):
     def get_options(self, job: Job) -> dict:
         options = job.options
         engine = options.get("engine", {})
-        summary = {k: options[k] for k in ("profile", "itn", "hotwords", "batch") if k in options}
+        summary = {k: options[k] for k in ("profile", "itn", "language", "hotwords", "batch") if k in options}
         summary.update({k: engine[k] for k in ("model", "device") if engine.get(k)})
         return JobOptionsSerializer(summary).data
 
@@ -299,8 +316,16 @@ class ProfileSerializer(serializers.Serializer):
     description = serializers.CharField()
     engine = serializers.CharField()
     language = serializers.CharField(help_text="Empty: automatic.")
+    languages = serializers.SerializerMethodField(
+        help_text="What its model transcribes; more than one: a multilingual model, and an upload may "
+        "name its `language`."
+    )
     itn_default = serializers.BooleanField()
     is_default = serializers.BooleanField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_languages(self, profile: EngineProfile) -> list[str]:
+        return list(profiles.languages(profile))
 
 
 # --- shapes of other answers -------------------------------------------------------------

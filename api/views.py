@@ -147,6 +147,7 @@ class JobViewSet(viewsets.GenericViewSet):
             hotwords=data.get("hotwords", []),
             hotword_lists=data.get("hotword_lists", []),
             itn=data["itn"],
+            language=data["language"],
             name=data.get("name", ""),
             batch=data.get("batch", ""),
             callback_url=data.get("callback_url") or _token_callback(request),

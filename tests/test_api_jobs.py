@@ -14,6 +14,7 @@ from hotwords.models import HotwordList
 from tests.conftest import english_clips, run_worker, upload_of
 from transcription import services
 from transcription.models import EngineProfile, Job
+from transcription.shipped_profiles import WHISPER_BASE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
 
@@ -92,7 +93,7 @@ def test_it_picks_the_profile_by_name_or_id_and_refuses_others(alice, upload, de
         response = upload(api, {"file": upload_of(CLIP), "profile": ref})
         assert response.status_code == 400
         assert response.json()["profile"] == [
-            f"Unknown profile '{ref}'. Choose one of: {default_profile.name}."
+            f"Unknown profile '{ref}'. Choose one of: {default_profile.name}, {WHISPER_BASE}."
         ]
     assert Job.objects.count() == 2
 
@@ -223,8 +224,7 @@ def test_it_refuses_to_retry_with_a_model_since_restricted(alice, upload, defaul
     api = api_for(alice)
     created = upload(api, {"file": upload_of(CLIP)}).json()["jobs"][0]
     api.post(f"{created['url']}cancel/")
-    default_profile.user_selectable = False
-    default_profile.save()
+    EngineProfile.objects.update(user_selectable=False)  # the default and every other installed model
     assert upload(api, {"file": upload_of(CLIP)}).status_code == 400  # as a new upload would be
     response = api.post(f"{created['url']}retry/")
     assert response.status_code == 409 and "not available any more" in response.json()["detail"]
@@ -310,17 +310,19 @@ def test_it_requires_a_token(alices_job):
 def test_it_lists_the_profiles_the_user_may_pick(alice, default_profile):
     response = api_for(alice).get("/api/v1/profiles/")
     assert response.status_code == 200
-    assert response.json() == [
-        {
-            "id": default_profile.pk,
-            "name": default_profile.name,
-            "description": default_profile.description,
-            "engine": "faster-whisper",
-            "language": default_profile.language,
-            "itn_default": default_profile.itn_default,
-            "is_default": True,
-        }
-    ]
+    tiny, base = response.json()  # the two that ship with their models: nothing else is installed
+    assert tiny == {
+        "id": default_profile.pk,
+        "name": default_profile.name,
+        "description": default_profile.description,
+        "engine": "faster-whisper",
+        "language": default_profile.language,
+        "languages": ["en"],
+        "itn_default": default_profile.itn_default,
+        "is_default": True,
+    }
+    assert base["name"] == WHISPER_BASE and base["language"] == "" and base["itn_default"] is True
+    assert base["languages"][:2] == ["en", "zh"] and len(base["languages"]) == 99
 
 
 def test_it_uses_the_tokens_default_webhook_unless_the_job_names_one(alice, upload):

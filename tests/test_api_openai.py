@@ -17,6 +17,7 @@ from api import services as token_services
 from tests.conftest import english_clips
 from tests.test_browser import database_url, free_port
 from transcription.models import Job
+from transcription.shipped_profiles import WHISPER_BASE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("default_profile")]
 
@@ -139,7 +140,8 @@ def test_it_transcribes_with_the_openai_client_as_verbose_json(live, token, defa
 def test_it_lists_the_profiles_as_models(live, token, default_profile):
     models = client_for(live["url"], token).models.list()
     assert [(m.id, m.object, m.owned_by) for m in models.data] == [
-        (default_profile.name, "model", "funasr-portal")
+        (default_profile.name, "model", "funasr-portal"),
+        (WHISPER_BASE, "model", "funasr-portal"),  # the two whose models ship with the portal
     ]
     assert models.data[0].created > 0
 
@@ -181,7 +183,8 @@ def test_it_answers_errors_in_the_openai_shape(live, token, default_profile, tmp
     error = refused.value.body
     assert error["type"] == "invalid_request_error" and error["param"] == "model"
     assert error["message"] == (
-        f"The model 'gpt-4o-transcribe' does not exist. Available models: {default_profile.name}, whisper-1."
+        f"The model 'gpt-4o-transcribe' does not exist. Available models: {default_profile.name}, "
+        f"{WHISPER_BASE}, whisper-1."
     )
     noise = tmp_path / "noise.wav"
     noise.write_bytes(b"this is not audio" * 100)

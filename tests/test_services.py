@@ -45,6 +45,7 @@ def test_it_records_the_profile_and_options_on_the_job(alice, default_profile):
         "queue": "asr",
         "hotwords": [{"phrase": "Dashwood", "weight": 20}],
         "itn": True,
+        "language": "",
     }
     assert (
         services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP)).options["itn"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import english_clips, upload_of
 from transcription import services
-from transcription.models import Job
+from transcription.models import EngineProfile, Job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
 
@@ -242,8 +242,7 @@ def test_it_never_redirects_to_another_site_after_an_action(client, alice, alice
 
 def test_it_refuses_to_retry_with_a_model_since_restricted(client, alice, alices_job, default_profile):
     Job.objects.filter(id=alices_job.id).update(status=Job.Status.FAILED)
-    default_profile.user_selectable = False
-    default_profile.save()
+    EngineProfile.objects.update(user_selectable=False)  # the default and every other installed model
     client.force_login(alice)
     retry = reverse("job_retry", args=[alices_job.id])
     response = client.post(retry, headers={"Accept": "application/json"})

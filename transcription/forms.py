@@ -4,12 +4,14 @@ must meet are the services' (the API's serializers call the same ones)."""
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import selectors, services
+from transcription import languages, profiles, selectors, services
 from transcription.models import EngineProfile, Job
 
 
@@ -51,6 +53,11 @@ class UploadForm(forms.Form):
         error_messages={"invalid_choice": _("That model is not available; choose another.")},
     )
     itn = forms.ChoiceField(choices=ITN_CHOICES, required=False, label=_("Numbers, dates and money"))
+    language = forms.ChoiceField(
+        required=False,
+        label=_("Language"),
+        help_text=_("For a multilingual model: the language spoken, or automatic detection."),
+    )
     hotword_lists = forms.ModelMultipleChoiceField(
         queryset=HotwordList.objects.none(),
         required=False,
@@ -77,9 +84,15 @@ class UploadForm(forms.Form):
         selectable = selectors.profile_list_selectable(user=user)
         field = self.fields["profile"]
         field.queryset = EngineProfile.objects.filter(pk__in=[p.pk for p in selectable])
-        self.default_profile = selectors.profile_default(user=user)
+        self.default_profile = selectors.profile_default(user=user, interface_language=get_language() or "")
         field.initial = self.default_profile
         field.help_text = " · ".join(f"{p.name}: {p.description}" for p in selectable if p.description)
+        # A language is offered only for profiles whose model is multilingual (the page's script
+        # shows the choice for those alone); the picked profile must know the language picked.
+        spoken = {p.pk: profiles.languages(p) for p in selectable}
+        self.multilingual = [pk for pk, codes in spoken.items() if len(codes) > 1]
+        codes = dict.fromkeys(code for pk in self.multilingual for code in spoken[pk])
+        self.fields["language"].choices = [("", _("Automatic")), *languages.choices(codes)]
         self.fields["hotword_lists"].queryset = hotword_selectors.hotword_list_selectable(user=user)
         self.always_applied = list(hotword_selectors.hotword_list_applied_by_default(user=user))
 
@@ -88,6 +101,15 @@ class UploadForm(forms.Form):
         if profile is None:
             raise forms.ValidationError(_("No speech model is installed yet: ask an administrator."))
         return profile
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("profile") and data.get("language"):
+            try:
+                data["language"] = profiles.upload_language(data["profile"], data["language"])
+            except ValidationError as error:
+                self.add_error("language", error)
+        return data
 
     def clean_itn(self) -> bool | None:
         return {"on": True, "off": False}.get(self.cleaned_data["itn"])

@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from transcription.itn_written import normalize_written
 from transcription.text import HAN
 
 __all__ = ["normalize_zh"]
@@ -337,10 +338,10 @@ def _apply_rules(text: str) -> str:
 def normalize_zh(text: str) -> str:
     """Rewrite the spoken Chinese numbers in ``text`` as digits, in the house style described above.
 
-    Text without Chinese numerals is returned unchanged, including whitespace. The function is
-    idempotent: normalizing its output again changes nothing.
+    Numbers the model wrote in digits follow the same style (itn_written: 15号 → 15日, 1500块 → 1500元).
+    Other text is returned unchanged, whitespace included. Normalizing its output again changes nothing.
     """
-    if not _ANY_NUMERAL.search(text):
-        return text
-    pieces = _IDIOMS.split(text)  # idioms land at the odd positions and are kept as they are
-    return "".join(piece if index % 2 else _apply_rules(piece) for index, piece in enumerate(pieces))
+    if _ANY_NUMERAL.search(text):
+        pieces = _IDIOMS.split(text)  # idioms land at the odd positions and are kept as they are
+        text = "".join(piece if index % 2 else _apply_rules(piece) for index, piece in enumerate(pieces))
+    return normalize_written(text)

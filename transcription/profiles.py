@@ -2,7 +2,9 @@
 
 Model values resolve to local directories only: an absolute path is used as it is, and a name
 or hub id ("paraformer-zh", "iic/SenseVoiceSmall") means MODELS_DIR/<last part>, where
-`manage.py fetch_models` puts it. Nothing here ever downloads.
+`manage.py fetch_models` puts it. Nothing here ever downloads. "whisper-base" is Whisper base,
+multilingual, from two wheels: it counts as installed once they are, since a worker joins their
+parts at its first load (engine/whisper_packaged.py); nothing here writes it.
 """
 
 from __future__ import annotations
@@ -11,13 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
-from transcription.engine import EngineConfig
-from transcription.engine.funasr_engine import SILERO_VAD, bundled_fsmn_vad_dir
-from transcription.engine.whisper_engine import bundled_model_dir
+from transcription.engine import EngineConfig, whisper_packaged
+from transcription.engine.funasr_engine import NANO_LANGUAGES, SILERO_VAD, bundled_fsmn_vad_dir
+from transcription.engine.whisper_engine import bundled_model_dir, model_languages
 from transcription.models import EngineProfile
 
 FSMN_VAD = "fsmn-vad"
+# What the FunASR models that fetch_models knows transcribe (a model is known by its directory name).
+FUNASR_LANGUAGES = {
+    "paraformer-zh": ("zh",),
+    "SenseVoiceSmall": ("zh", "en", "yue", "ja", "ko"),
+    "Fun-ASR-Nano-2512": tuple(NANO_LANGUAGES),
+}
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,35 @@ def _model_dirs(profile) -> dict[str, str]:
     }
 
 
-def engine_config(profile, *, device: str = "") -> EngineConfig:
-    """The profile as the engine sees it. `device` is a worker's --device, which wins."""
+def languages(profile) -> tuple[str, ...]:
+    """The language codes the profile's model transcribes, () when not known. More than one: a
+    multilingual model, for which an upload may name its language."""
+    model = _model_dirs(profile)["model"]
+    if profile.engine == "faster-whisper":
+        return model_languages(model) if model else ()
+    return FUNASR_LANGUAGES.get(Path(model).name, ()) if model else ()
+
+
+def upload_language(profile, language: str) -> str:
+    """An upload's language as stored on its job: "" (the profile's own setting; "auto" too), or a
+    code the profile's model transcribes ("zh-CN" is taken as zh). ValidationError otherwise."""
+    code = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    if code in ("", "auto"):
+        return ""
+    known = languages(profile)
+    if code in known:
+        return code
+    values = {"name": profile.name, "language": language, "languages": ", ".join(known)}
+    if known:
+        message = gettext("The model “%(name)s” does not transcribe “%(language)s”; it knows: %(languages)s.")
+    else:
+        message = gettext("The model “%(name)s” does not transcribe “%(language)s”.")
+    raise ValidationError(message % values, code="language")
+
+
+def engine_config(profile, *, device: str = "", language: str = "") -> EngineConfig:
+    """The profile as the engine sees it. `device` is a worker's --device, and `language` an
+    upload's choice: each wins over the profile's."""
     dirs = _model_dirs(profile)
     return EngineConfig(
         kind=profile.engine,
@@ -66,7 +103,7 @@ def engine_config(profile, *, device: str = "") -> EngineConfig:
         punc_model=dirs.get("punc_model", ""),
         device=device or profile.device,
         precision=profile.precision,
-        language=profile.language,
+        language=language or profile.language,
         batch_size_s=profile.batch_size_s,
         max_segment_ms=profile.max_segment_ms,
     )
@@ -82,7 +119,10 @@ def readiness(profile) -> Readiness:
         value = getattr(profile, key)
         if not directory or directory == SILERO_VAD:
             continue
-        if not (Path(directory) / marker).is_file():
+        if whisper_packaged.is_packaged(directory) and profile.engine == "faster-whisper":
+            if not whisper_packaged.is_assembled(directory) and not whisper_packaged.parts():
+                problems.append(whisper_packaged.missing_message(directory))
+        elif not (Path(directory) / marker).is_file():
             problems.append(_missing(value, Path(directory), marker))
     return Readiness(problems)
 

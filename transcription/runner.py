@@ -22,7 +22,16 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 from rq.timeouts import JobTimeoutException
 
-from transcription import audio, media_sandbox, postprocess, scheduler, selectors, services, worker_process
+from transcription import (
+    audio,
+    media_sandbox,
+    postprocess,
+    scheduler,
+    selectors,
+    services,
+    simplified,
+    worker_process,
+)
 from transcription.engine import (
     EngineConfig,
     EngineError,
@@ -203,7 +212,9 @@ def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, 
                 logger.info("job %s: cancelled while running (%s)", member.job.id, member.left)
             continue
         started = time.monotonic()
-        result = postprocess.polish(transcript, itn=itn, hotwords=hotwords)
+        # Chinese in Simplified characters first (Whisper may answer in Traditional): ITN, hotwords
+        # and the stored raw text all see Simplified.
+        result = postprocess.polish(simplified.transcript(transcript), itn=itn, hotwords=hotwords)
         services.job_finish(
             job=member.job,
             result=result,

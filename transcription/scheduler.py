@@ -66,7 +66,7 @@ def queue_order(*, queue: str, limit: int | None = None) -> list[QueuedRow]:
 
 def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.UUID]:
     """For a worker batching across jobs: up to `limit` other queued jobs that can share `job`'s
-    engine call (same queue and profile, same hotwords and ITN choice, audio known to be at most
+    engine call (same queue and profile, same hotwords, ITN and language, audio known to be at most
     `max_seconds` long, not set to run alone), in the order the queue would run them."""
     rows = [
         row
@@ -87,7 +87,7 @@ def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.U
 
 
 def _batch_key(options: dict) -> tuple:
-    return options.get("hotwords"), options.get("itn")
+    return options.get("hotwords"), options.get("itn"), options.get("language", "")
 
 
 def dispatch_on_commit(queue: str) -> None:

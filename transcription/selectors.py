@@ -62,10 +62,19 @@ def profile_list_selectable(*, user) -> list[EngineProfile]:
     return [p for p in candidates if profiles.readiness(p).runnable]
 
 
-def profile_default(*, user) -> EngineProfile | None:
-    """The default profile if this user may use it, else the first they may."""
+def profile_default(*, user, interface_language: str = "") -> EngineProfile | None:
+    """The default profile if this user may use it, else the first they may. With the interface in
+    Chinese, when that profile cannot transcribe Chinese (Whisper tiny.en), the first one they may
+    use that can (the multilingual Whisper base that ships with the portal, or a FunASR model)."""
     selectable = profile_list_selectable(user=user)
-    return next((p for p in selectable if p.is_default), selectable[0] if selectable else None)
+    default = next((p for p in selectable if p.is_default), selectable[0] if selectable else None)
+    if default is None or not interface_language.lower().startswith("zh") or _hears_chinese(default):
+        return default
+    return next((p for p in selectable if _hears_chinese(p)), default)
+
+
+def _hears_chinese(profile: EngineProfile) -> bool:
+    return profile.language in ("", "zh") and "zh" in profiles.languages(profile)
 
 
 def worker_list(*, user) -> list[dict]:

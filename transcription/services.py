@@ -60,15 +60,15 @@ def job_create(
     hotwords: Sequence[str] = (),
     hotword_lists: Sequence[HotwordList] = (),
     itn: bool | None = None,
+    language: str = "",
     callback_url: str = "",
     batch: str = "",
     name: str = "",
 ) -> Job:
-    """Store the upload and queue it on the profile's queue. The worker decodes it, so a bad
-    file becomes a failed job. `itn=None` means the profile's default. The job keeps a snapshot
-    of its hotwords: the typed phrases, the shared lists applied by default, the lists picked.
-    `name` replaces the upload's file name as the job's display name; `batch`, a caller's label
-    for a group of uploads, is kept in `options["batch"]` (and only then)."""
+    """Store the upload and queue it on the profile's queue; the worker decodes it, so a bad file fails
+    as a job. `itn=None` and `language=""` mean the profile's (a language must be one its model knows).
+    The job keeps a snapshot of its hotwords: typed phrases, shared lists applied by default, lists picked.
+    `name` replaces the file's name as the job's name; `batch`, a label for a group, goes in options."""
     upload_check_size(upload)
     lists = hotword_selectors.hotword_lists_for_upload(user=owner, picked=hotword_lists)
     snapshot = hotword_selectors.hotword_snapshot(user=owner, lists=lists, typed=hotwords)
@@ -85,6 +85,7 @@ def job_create(
                 "queue": profile.queue,
                 "hotwords": snapshot,
                 "itn": profile.itn_default if itn is None else itn,
+                "language": profiles.upload_language(profile, language),
                 **({"batch": batch} if batch else {}),
             },
         )
@@ -146,8 +147,8 @@ def job_claim(*, job_id: str, device: str = "", worker_name: str = "") -> tuple[
             job,
             f"The engine profile '{job.options.get('profile')}' was deleted: upload again with another.",
         )
-    readiness = profiles.readiness(job.profile)
-    job.options["engine"] = profiles.engine_config(job.profile, device=device).as_dict()
+    readiness, language = profiles.readiness(job.profile), job.options.get("language", "")
+    job.options["engine"] = profiles.engine_config(job.profile, device=device, language=language).as_dict()
     job.options.pop("batched", None)  # an earlier run's, if any: this run records its own
     Job.objects.filter(id=job.id).update(options=job.options)
     return job, "" if readiness.runnable else readiness.message

@@ -3,6 +3,9 @@ the test suite uses the same list; admins edit them freely afterwards."""
 
 from __future__ import annotations
 
+# Added after the first release: migration 0010 creates it on existing installations.
+WHISPER_BASE = "Whisper base (multilingual, offline)"
+
 SHIPPED_PROFILES: list[dict] = [
     {
         "name": "Whisper tiny.en (offline demo)",
@@ -13,6 +16,17 @@ SHIPPED_PROFILES: list[dict] = [
         "language": "en",
         "itn_default": False,
         "is_default": True,
+    },
+    {
+        "name": WHISPER_BASE,
+        "description": "Chinese, English and 97 more languages: pick the language at upload, or let it "
+        "detect it. Bundled with the portal: runs with no model download. Chinese comes out in "
+        "Simplified characters, numbers as digits.",
+        "engine": "faster-whisper",
+        "model": "whisper-base",
+        "vad_model": "",
+        "language": "",
+        "itn_default": True,
     },
     {
         "name": "Fun-ASR-Nano",
@@ -42,11 +56,14 @@ SHIPPED_PROFILES: list[dict] = [
 ]
 
 
-def ensure_shipped_profiles(profile_model) -> None:
-    """Create any shipped profile that is missing, by name. Takes the model class so the data
-    migration can pass its historical model."""
+def ensure_shipped_profiles(profile_model, names: tuple[str, ...] = ()) -> None:
+    """Create any shipped profile that is missing, by name (only those in `names`, if given: a
+    later migration adds its own profile, not those an admin deleted). Takes the model class so
+    the data migrations can pass their historical model."""
     has_default = profile_model.objects.filter(is_default=True).exists()
     for fields in SHIPPED_PROFILES:
+        if names and fields["name"] not in names:
+            continue
         fields = dict(fields)
         if has_default:
             fields["is_default"] = False

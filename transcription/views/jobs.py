@@ -70,6 +70,7 @@ def job_upload(request: HttpRequest) -> HttpResponse:
         hotwords=data["hotwords"],
         hotword_lists=data["hotword_lists"],
         itn=data["itn"],
+        language=data["language"],
         batch=data["batch"],
     )
     if wants_json:

