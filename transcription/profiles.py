@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from transcription.engine import EngineConfig, whisper_packaged
-from transcription.engine.funasr_engine import NANO_LANGUAGES, SILERO_VAD, bundled_fsmn_vad_dir
+from transcription.engine.funasr_dialects import NANO_LANGUAGES
+from transcription.engine.funasr_engine import SILERO_VAD, bundled_fsmn_vad_dir
 from transcription.engine.whisper_engine import bundled_model_dir, model_languages
 from transcription.models import EngineProfile
 
