@@ -1,7 +1,9 @@
 """OpenAI-compatible endpoints, the convention FunASR's own server and speaches follow, so stock
 clients (the `openai` package, curl scripts, tools with an "OpenAI base URL" setting) work:
 
-    POST /v1/audio/transcriptions   multipart: file, model, language, prompt, response_format
+    POST /v1/audio/transcriptions   multipart: file, model, language, prompt, response_format,
+                                    timestamp_granularities[]
+    POST /v1/audio/translations     the same, into English (multilingual Whisper profiles)
     GET  /v1/models                 the runnable profiles, as models
 
 A transcription is an ordinary job: it is created through the services, then the request waits
@@ -14,6 +16,7 @@ Not done by then: 202 with the job's id and the URL to poll. Errors have OpenAI'
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -27,7 +30,7 @@ from rest_framework.views import APIView
 from api import waiting
 from api.serializers import UploadField, check_size, upload_language
 from hotwords import services as hotword_services
-from transcription import exports, selectors, services
+from transcription import exports, profiles, selectors, services
 from transcription.models import EngineProfile, Job
 
 # Stock clients ask for OpenAI's model name: it means the default profile.
@@ -63,6 +66,19 @@ class ModelField(serializers.CharField):
         return profile
 
 
+class GranularitiesField(serializers.ListField):
+    """`timestamp_granularities[]` as the official client sends it (or without the brackets)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(child=serializers.ChoiceField(choices=["word", "segment"]), **kwargs)
+
+    def get_value(self, dictionary):
+        if hasattr(dictionary, "getlist"):
+            values = dictionary.getlist(f"{self.field_name}[]") or dictionary.getlist(self.field_name)
+            return values or serializers.empty
+        return super().get_value(dictionary)
+
+
 class OpenAITranscriptionRequestSerializer(serializers.Serializer):
     file = UploadField(help_text="The recording.")
     model = ModelField(
@@ -79,21 +95,38 @@ class OpenAITranscriptionRequestSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=2000,
-        help_text="Extra hotwords, comma or newline separated.",
+        help_text="Primes the model where it takes a prompt (Whisper's initial prompt); its phrases, "
+        "comma or newline separated, are also used as hotwords.",
     )
     response_format = serializers.ChoiceField(choices=RESPONSE_FORMATS, default="json")
     temperature = serializers.FloatField(required=False, help_text="Accepted and ignored.")
+    timestamp_granularities = GranularitiesField(
+        required=False, help_text="`word` adds each word's timing to verbose_json (`words`)."
+    )
+    task = "transcribe"
 
     def validate_file(self, upload):
         check_size(upload)
         return upload
 
-    def validate_prompt(self, text: str) -> list[str]:
-        return hotword_services.typed_phrases(text)
-
     def validate(self, data: dict) -> dict:
         data["language"] = upload_language(data["model"], data.get("language", ""))
+        prompt, words = data.get("prompt", ""), "word" in data.get("timestamp_granularities", [])
+        try:
+            data["recognition"] = profiles.recognition_options(
+                data["model"], task=self.task, prompt=prompt, words=words
+            )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"model": error.messages}) from None
+        data["hotwords"] = hotword_services.typed_phrases(prompt)
         return data
+
+
+class OpenAITranslationRequestSerializer(OpenAITranscriptionRequestSerializer):
+    """As a transcription, into English (Whisper's translate task), with no `language` to name."""
+
+    language = None
+    task = "translate"
 
 
 class OpenAISegmentSerializer(serializers.Serializer):
@@ -177,6 +210,7 @@ def error_body(data, status_code: int, code: str | None = None) -> dict:
 
 class TranscriptionView(OpenAIView):
     parser_classes = [MultiPartParser, FormParser]
+    request_serializer = OpenAITranscriptionRequestSerializer
 
     @extend_schema(
         operation_id="openai_transcription_create",
@@ -197,15 +231,16 @@ class TranscriptionView(OpenAIView):
         if waits:  # a place among the waiting requests first: refused (429), nothing is stored
             waiting.SLOTS.reserve(request.user.pk)
         try:
-            serializer = OpenAITranscriptionRequestSerializer(data=request.data, context={"request": request})
+            serializer = self.request_serializer(data=request.data, context={"request": request})
             serializer.is_valid(raise_exception=True)
             params = serializer.validated_data
             job = services.job_create(
                 owner=request.user,
                 upload=params["file"],
                 profile=params["model"],
-                hotwords=params.get("prompt", []),
-                language=params["language"],
+                hotwords=params["hotwords"],
+                language=params.get("language", ""),
+                recognition=params["recognition"],
             )
             fmt, language = params["response_format"], params.get("language", "")
             response = transcription_response(request, job, fmt, language)
@@ -220,6 +255,27 @@ class TranscriptionView(OpenAIView):
         if waits:
             waiting.SLOTS.release(request.user.pk)
         return response
+
+
+class TranslationView(TranscriptionView):
+    request_serializer = OpenAITranslationRequestSerializer
+
+    @extend_schema(
+        operation_id="openai_translation_create",
+        summary="Translate a recording into English (OpenAI-compatible)",
+        description="As a transcription, with Whisper's translate task: multilingual Whisper profiles "
+        "only (others: 400). Waits up to API_WAIT_SECONDS, then 202 with the job to poll.",
+        request={"multipart/form-data": OpenAITranslationRequestSerializer},
+        responses={
+            (200, "application/json"): OpenAITranscriptionSerializer,
+            (200, "text/plain"): OpenApiTypes.STR,
+            202: OpenAIPendingSerializer,
+            **openai_errors(400, 413, 415, 422),
+        },
+        tags=["openai"],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        return super().post(request)
 
 
 def answer_ended(user_id: int, job_id, fmt: str, language: str) -> HttpResponse:
@@ -249,18 +305,22 @@ def transcription_response(request: Request | None, job: Job, fmt: str, language
 
 
 def verbose(job: Job, language: str) -> dict:
+    """OpenAI's verbose_json: the segments, and `words` when the request asked for word timings."""
     segments = [
         {"id": i, "seek": 0, "start": seg["start"], "end": seg["end"], "text": seg["text"], "tokens": [],
          "temperature": 0.0}
         for i, seg in enumerate(job.segments)
     ]  # fmt: skip
-    return {
-        "task": "transcribe",
+    body = {
+        "task": job.options.get("task", "transcribe"),
         "language": job.language or language,
         "duration": job.duration,
         "text": job.text,
         "segments": segments,
     }
+    if job.options.get("words"):
+        body["words"] = [w for seg in job.segments for w in seg.get("words") or []]
+    return body
 
 
 class ModelListView(OpenAIView):

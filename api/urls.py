@@ -17,6 +17,7 @@ urlpatterns = [
     # the portal's Content-Security-Policy (portal/csp.py).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/audio/transcriptions", openai_compat.TranscriptionView.as_view(), name="openai-transcriptions"),
+    path("v1/audio/translations", openai_compat.TranslationView.as_view(), name="openai-translations"),
     path("v1/models", openai_compat.ModelListView.as_view(), name="openai-models"),
     path("tokens/", pages.token_list, name="token_list"),
     path("tokens/new/", pages.token_create, name="token_create"),

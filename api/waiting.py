@@ -29,7 +29,7 @@ from rest_framework.exceptions import Throttled
 from transcription import progress, selectors
 
 RETRY_AFTER_SECONDS = 5
-PATH = "/v1/audio/transcriptions"
+PATHS = frozenset({"/v1/audio/transcriptions", "/v1/audio/translations"})
 WAIT_HEADER = "X-Portal-Wait"  # between the view and WaitForTranscripts only: never sent on
 WAITS_HERE = "portal.waits"  # in the ASGI scope: WaitForTranscripts is in front, a view may wait
 
@@ -97,7 +97,7 @@ class WaitForTranscripts:
         self.app, self.answer = app, answer
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH:
+        if scope["type"] != "http" or scope["path"] not in PATHS:
             await self.app(scope, receive, send)
             return
         held: list[dict] = []

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-from transcription.engine import EngineConfig, whisper_packaged
+from transcription.engine import EngineConfig, Recognition, whisper_packaged
 from transcription.engine.funasr_dialects import NANO_LANGUAGES
 from transcription.engine.funasr_engine import SILERO_VAD, bundled_fsmn_vad_dir
 from transcription.engine.whisper_engine import bundled_model_dir, model_languages
@@ -91,6 +91,26 @@ def upload_language(profile, language: str) -> str:
     else:
         message = gettext("The model “%(name)s” does not transcribe “%(language)s”.")
     raise ValidationError(message % values, code="language")
+
+
+def recognition_options(profile, *, task: str = "transcribe", prompt: str = "", words: bool = False) -> dict:
+    """What an upload asks beyond the model, as stored in its job's options (only what differs from
+    plain transcription): a translation into English (Whisper on a multilingual model only), an
+    initial prompt, each word's timing. ValidationError when the profile's model cannot do it."""
+    if task == "translate" and not (profile.engine == "faster-whisper" and len(languages(profile)) > 1):
+        message = gettext("The model “%(name)s” cannot translate: choose a multilingual Whisper model.")
+        raise ValidationError(message % {"name": profile.name}, code="translate")
+    options = {"task": task} if task != "transcribe" else {}
+    return options | ({"prompt": prompt} if prompt else {}) | ({"words": True} if words else {})
+
+
+def recognition(options: dict) -> Recognition:
+    """The engine's Recognition for a job's options (see recognition_options)."""
+    return Recognition(
+        task=options.get("task", "transcribe"),
+        prompt=options.get("prompt", ""),
+        word_timestamps=bool(options.get("words")),
+    )
 
 
 def engine_config(profile, *, device: str = "", language: str = "") -> EngineConfig:

@@ -26,6 +26,7 @@ from transcription import (
     audio,
     media_sandbox,
     postprocess,
+    profiles,
     scheduler,
     selectors,
     services,
@@ -165,6 +166,7 @@ def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool
             hotwords=phrases,
             itn=options["itn"],
             on_progress_each=[_isolated(_progress_for(m.job), m, members) for m in members],
+            recognition=profiles.recognition(options),
         )
     except _AllLeft:
         transcripts = [None] * len(members)

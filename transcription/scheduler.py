@@ -87,7 +87,9 @@ def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.U
 
 
 def _batch_key(options: dict) -> tuple:
-    return options.get("hotwords"), options.get("itn"), options.get("language", "")
+    """What jobs sharing an engine call must have in common besides the model."""
+    asked = (options.get("task"), options.get("prompt"), options.get("words"))
+    return options.get("hotwords"), options.get("itn"), options.get("language", ""), asked
 
 
 def dispatch_on_commit(queue: str) -> None:

@@ -61,14 +61,15 @@ def job_create(
     hotword_lists: Sequence[HotwordList] = (),
     itn: bool | None = None,
     language: str = "",
+    recognition: dict | None = None,
     callback_url: str = "",
     batch: str = "",
     name: str = "",
 ) -> Job:
-    """Store the upload and queue it on the profile's queue; the worker decodes it, so a bad file fails
-    as a job. `itn=None` and `language=""` mean the profile's (a language must be one its model knows).
-    The job keeps a snapshot of its hotwords: typed phrases, shared lists applied by default, lists picked.
-    `name` replaces the file's name as the job's name; `batch`, a label for a group, goes in options."""
+    """Store the upload and queue it (the worker decodes it: a bad file fails as a job). `itn=None` and
+    `language=""`: the profile's; `recognition`: profiles.recognition_options's. The job keeps a snapshot
+    of its hotwords: typed phrases, shared lists applied by default, lists picked. `name` replaces the
+    file's name as the job's name; `batch`, a label for a group, goes in options."""
     upload_check_size(upload)
     lists = hotword_selectors.hotword_lists_for_upload(user=owner, picked=hotword_lists)
     snapshot = hotword_selectors.hotword_snapshot(user=owner, lists=lists, typed=hotwords)
@@ -86,12 +87,12 @@ def job_create(
                 "hotwords": snapshot,
                 "itn": profile.itn_default if itn is None else itn,
                 "language": profiles.upload_language(profile, language),
+                **(recognition or {}),
                 **({"batch": batch} if batch else {}),
             },
         )
         job.audio.save(upload.name or "upload", upload, save=False)
-        # The header's claim, read in a child process: the web process never parses an upload.
-        job.duration = media_sandbox.probe_isolated(job.audio.path)
+        job.duration = media_sandbox.probe_isolated(job.audio.path)  # in a child process
         job.save()
         job.hotword_lists.set(lists)
         _refuse_over_decode_limits(job)

@@ -13,6 +13,7 @@ import threading
 
 from transcription.engine.interface import (
     SAMPLE_RATE,
+    TRANSCRIBE,
     Engine,
     EngineConfig,
     EngineError,
@@ -20,6 +21,7 @@ from transcription.engine.interface import (
     JobCancelled,
     ModelMissing,
     ProgressCallback,
+    Recognition,
     Segment,
     Transcript,
     Word,
@@ -34,6 +36,8 @@ __all__ = [
     "JobCancelled",
     "ModelMissing",
     "ProgressCallback",
+    "Recognition",
+    "TRANSCRIBE",
     "Segment",
     "Transcript",
     "Word",

@@ -28,10 +28,13 @@ from transcription.engine.funasr_dialects import (
 )
 from transcription.engine.interface import (
     SAMPLE_RATE,
+    TRANSCRIBE,
     EngineConfig,
+    EngineError,
     EngineOutOfMemory,
     ModelMissing,
     ProgressCallback,
+    Recognition,
     Segment,
     Transcript,
 )
@@ -198,11 +201,15 @@ class FunasrEngine:
         hotwords: Sequence[str] = (),
         itn: bool = False,
         on_progress_each: Sequence[ProgressCallback | None] = (),
+        recognition: Recognition = TRANSCRIBE,
     ) -> list[Transcript]:
         """One or more recordings: VAD on each, then the speech of all of them goes through the
         recogniser in shared batches of about batch_size_s seconds, and each text goes home to
         its recording. Each recording's progress goes to its own callback after every model call
-        that held some of its speech (on CPU, every clip)."""
+        that held some of its speech (on CPU, every clip). FunASR's models transcribe only, and
+        take no prompt; word timings come with the models that give them, asked or not."""
+        if recognition.task != "transcribe":
+            raise EngineError("This model transcribes only: it cannot translate.")
         audios = [np.ascontiguousarray(a, dtype=np.float32).reshape(-1) for a in audios]
         callbacks = list(on_progress_each) or [None] * len(audios)
         totals = [len(a) / SAMPLE_RATE for a in audios]

@@ -96,6 +96,19 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Recognition:
+    """What a job asks of the recognition besides its model, hotwords and ITN (engines that cannot
+    do a thing asked say so with an EngineError; uploads are checked before: profiles.py)."""
+
+    task: str = "transcribe"  # or "translate": into English (Whisper, on a multilingual model)
+    prompt: str = ""  # text the model is primed with (Whisper's initial prompt), besides hotwords
+    word_timestamps: bool = False  # each word's timing, where that costs extra (Whisper)
+
+
+TRANSCRIBE = Recognition()  # the default: a transcript in the language spoken, no more
+
+
+@dataclass(frozen=True)
 class Transcript:
     text: str
     segments: list[Segment] = field(default_factory=list)
@@ -118,6 +131,7 @@ class Engine(Protocol):
         hotwords: Sequence[str] = (),
         itn: bool = False,
         on_progress_each: Sequence[ProgressCallback | None] = (),
+        recognition: Recognition = TRANSCRIBE,
     ) -> list[Transcript]:
         """One or more recordings, each 16 kHz mono float32 in [-1, 1], in as few model calls as
         the engine can (a lone job is a batch of one): one Transcript per recording, in order,

@@ -20,12 +20,16 @@ import numpy as np
 from transcription.engine import whisper_packaged
 from transcription.engine.interface import (
     SAMPLE_RATE,
+    TRANSCRIBE,
     EngineConfig,
+    EngineError,
     EngineOutOfMemory,
     ModelMissing,
     ProgressCallback,
+    Recognition,
     Segment,
     Transcript,
+    Word,
 )
 from transcription.text import join_texts
 
@@ -112,23 +116,29 @@ class WhisperEngine:
         hotwords: Sequence[str] = (),
         itn: bool = False,  # Whisper writes digits on its own; there is nothing to switch
         on_progress_each: Sequence[ProgressCallback | None] = (),
+        recognition: Recognition = TRANSCRIBE,
     ) -> list[Transcript]:
         """One recording: faster-whisper's own loop over it. Several (batching across jobs): each
         one's speech (found by the same Silero VAD) becomes clips of at most 30 s, and
         faster-whisper's BatchedInferencePipeline decodes all clips of all recordings together,
         one batch item per clip; segments come back on the concatenated timeline and are mapped
         home by offset. A multilingual model with no language set detects the language per
-        recording instead, one by one: the batched pipeline would detect one for all of them."""
+        recording instead, one by one: the batched pipeline would detect one for all of them.
+        `recognition`: translate into English (multilingual models only), an initial prompt, and
+        each word's timing (Whisper's cross-attention alignment: it costs some time)."""
+        if recognition.task == "translate" and not self._model.model.is_multilingual:
+            raise EngineError("This model cannot translate: it understands English only.")
         callbacks = list(on_progress_each) or [None] * len(audios)
+        asked = _asked(hotwords, recognition)
         if len(audios) == 1 or (not self.config.language and self._model.model.is_multilingual):
             return [
-                self._transcribe_one(samples, hotwords, callback)
+                self._transcribe_one(samples, asked, callback)
                 for samples, callback in zip(audios, callbacks, strict=True)
             ]
-        return self._transcribe_batched(audios, hotwords, callbacks)
+        return self._transcribe_batched(audios, asked, callbacks)
 
     def _transcribe_one(
-        self, audio: np.ndarray, hotwords: Sequence[str], on_progress: ProgressCallback | None
+        self, audio: np.ndarray, asked: dict, on_progress: ProgressCallback | None
     ) -> Transcript:
         total = len(audio) / SAMPLE_RATE
         try:
@@ -137,15 +147,15 @@ class WhisperEngine:
                 language=self.config.language or None,
                 beam_size=5,
                 vad_filter=True,  # silence gives no text instead of Whisper's invented lines
-                hotwords=" ".join(hotwords) or None,
                 condition_on_previous_text=False,
+                **asked,
             )
             segments = []
             for piece in pieces:  # a generator: recognition happens as we iterate
                 text = piece.text.strip()
                 if text:
                     end = min(piece.end, total)  # Whisper rounds the last end past the audio
-                    segments.append(Segment(start=round(piece.start, 3), end=round(end, 3), text=text))
+                    segments.append(_segment(piece, 0.0, total, text, end=end))
                 if on_progress:
                     on_progress(min(piece.end, total), total)
         except RuntimeError as exc:
@@ -161,12 +171,12 @@ class WhisperEngine:
         )
 
     def _transcribe_batched(
-        self, audios: Sequence[np.ndarray], hotwords: Sequence[str], callbacks: list[ProgressCallback | None]
+        self, audios: Sequence[np.ndarray], asked: dict, callbacks: list[ProgressCallback | None]
     ) -> list[Transcript]:
         layout = _Layout.of(audios)
         found: list[list[Segment]] = [[] for _ in audios]
         if layout.clips:
-            for index, segment in self._decode_clips(np.concatenate(audios), layout, hotwords):
+            for index, segment in self._decode_clips(np.concatenate(audios), layout, asked):
                 if segment.text:
                     found[index].append(segment)
                 if callbacks[index]:
@@ -180,7 +190,7 @@ class WhisperEngine:
             for segments in found
         ]
 
-    def _decode_clips(self, audio: np.ndarray, layout: _Layout, hotwords: Sequence[str]):
+    def _decode_clips(self, audio: np.ndarray, layout: _Layout, asked: dict):
         """(recording, segment on that recording's own timeline) as the batched pipeline yields them."""
         from faster_whisper import BatchedInferencePipeline
 
@@ -191,18 +201,50 @@ class WhisperEngine:
                 beam_size=5,
                 clip_timestamps=layout.clips,  # vad_filter is ignored: the clips are the speech
                 batch_size=len(layout.clips),
-                hotwords=" ".join(hotwords) or None,
                 without_timestamps=False,  # segments within a clip, as `transcribe` gives
+                **asked,
             )
             for piece in pieces:
                 index = layout.owner_at(piece.start)
                 offset, total = layout.offsets[index], layout.totals[index]
-                start, end = max(0.0, piece.start - offset), max(0.0, min(piece.end - offset, total))
-                yield index, Segment(start=round(start, 3), end=round(end, 3), text=piece.text.strip())
+                yield index, _segment(piece, offset, total, piece.text.strip())
         except RuntimeError as exc:
             if "out of memory" in str(exc).lower():
                 raise EngineOutOfMemory("The device ran out of memory on this recording.") from exc
             raise
+
+
+def _asked(hotwords: Sequence[str], recognition: Recognition) -> dict:
+    """faster-whisper's keywords for what the job asks."""
+    return {
+        "hotwords": " ".join(hotwords) or None,
+        "task": recognition.task,
+        "initial_prompt": recognition.prompt or None,
+        "word_timestamps": recognition.word_timestamps,
+    }
+
+
+def _segment(piece, offset: float, total: float, text: str, *, end: float | None = None) -> Segment:
+    """A faster-whisper segment on its recording's own timeline (`offset`: where the recording
+    starts on the timeline the model heard), with its words when they were asked for."""
+    start = max(0.0, piece.start - offset)
+    end = max(0.0, min((piece.end if end is None else end) - offset, total))
+    words = None
+    if piece.words is not None:
+        words = [
+            Word(
+                start=round(max(0.0, w.start - offset), 3),
+                end=round(min(w.end - offset, total), 3),
+                word=w.word.strip(),
+            )
+            for w in piece.words
+            if w.word.strip()
+        ]
+    return Segment(start=round(start, 3), end=round(end, 3), text=text, words=words)
+
+
+def _at(seconds: float, total: float) -> float:
+    return round(min(max(0.0, seconds), total), 3)
 
 
 @dataclass
