@@ -12,7 +12,7 @@ Each file goes through the engine as the worker runs it (decoded in the sandbox,
 `transcribe_many` call, `postprocess.polish` with the profile's ITN choice and the hotwords given),
 on this machine, one file at a time. References and hypotheses are normalized the same way: lower
 case, punctuation removed; for Chinese, every space too (CER is over characters), and Traditional
-characters are not converted (a profile that answers in Traditional should convert them itself).
+digits count as their Chinese numerals (1500 as 一五〇〇: references are written as spoken).
 
 Run it by hand from the repository root, on the installation whose profiles it measures:
 
@@ -77,10 +77,15 @@ def _split(line: str) -> tuple[str, str]:
     return key, rest.strip()
 
 
+# For CER, a digit counts as its Chinese numeral (1500 as 一五〇〇): references are written as spoken,
+# and a model (or the portal's ITN) that writes digits is not charged for the script, roughly.
+DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
+
+
 def normalize(text: str, *, chinese: bool) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text)
-    return "".join(text.split()) if chinese else " ".join(text.split())
+    return "".join(text.translate(DIGITS).split()) if chinese else " ".join(text.split())
 
 
 def error_rate(references: list[str], hypotheses: list[str], *, chinese: bool) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from transcription import hotword_fix
+from transcription import hotword_fix, simplified
 from transcription.engine import Transcript
 from transcription.itn import normalize_zh
 
@@ -26,7 +26,10 @@ class Result:
 
 
 def polish(transcript: Transcript, *, itn: bool, hotwords: list[str]) -> Result:
-    """`itn`: apply the portal's own ITN (pass False when the model already did it)."""
+    """The text stage: Chinese in Simplified characters (simplified.py; the model's own words are kept
+    in those too), then, with `itn`, the portal's own ITN (pass False when the model already did it),
+    then hotword correction."""
+    transcript = simplified.transcript(transcript)
     text, corrections = _polish(transcript.text, itn=itn, hotwords=hotwords)
     segments = []
     for segment in transcript.segments:

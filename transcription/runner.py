@@ -30,7 +30,6 @@ from transcription import (
     scheduler,
     selectors,
     services,
-    simplified,
     worker_process,
 )
 from transcription.engine import (
@@ -216,7 +215,7 @@ def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, 
         started = time.monotonic()
         # Chinese in Simplified characters first (Whisper may answer in Traditional): ITN, hotwords
         # and the stored raw text all see Simplified.
-        result = postprocess.polish(simplified.transcript(transcript), itn=itn, hotwords=hotwords)
+        result = postprocess.polish(transcript, itn=itn, hotwords=hotwords)
         services.job_finish(
             job=member.job,
             result=result,
