@@ -208,6 +208,15 @@ def error_body(data, status_code: int, code: str | None = None) -> dict:
     return {"error": {"message": message, "type": kind, "param": param, "code": code and str(code)}}
 
 
+# What both audio endpoints answer: the transcript (JSON or text), the job to poll, or an error.
+AUDIO_RESPONSES = {
+    (200, "application/json"): OpenAITranscriptionSerializer,
+    (200, "text/plain"): OpenApiTypes.STR,
+    202: OpenAIPendingSerializer,
+    **openai_errors(400, 413, 415, 422),
+}
+
+
 class TranscriptionView(OpenAIView):
     parser_classes = [MultiPartParser, FormParser]
     request_serializer = OpenAITranscriptionRequestSerializer
@@ -218,12 +227,7 @@ class TranscriptionView(OpenAIView):
         description="Waits up to API_WAIT_SECONDS for the transcript; otherwise answers 202 with the job "
         "to poll. `text`, `srt` and `vtt` answer text/plain.",
         request={"multipart/form-data": OpenAITranscriptionRequestSerializer},
-        responses={
-            (200, "application/json"): OpenAITranscriptionSerializer,
-            (200, "text/plain"): OpenApiTypes.STR,
-            202: OpenAIPendingSerializer,
-            **openai_errors(400, 413, 415, 422),
-        },
+        responses=AUDIO_RESPONSES,
         tags=["openai"],
     )
     def post(self, request: Request) -> HttpResponse:
@@ -266,12 +270,7 @@ class TranslationView(TranscriptionView):
         description="As a transcription, with Whisper's translate task: multilingual Whisper profiles "
         "only (others: 400). Waits up to API_WAIT_SECONDS, then 202 with the job to poll.",
         request={"multipart/form-data": OpenAITranslationRequestSerializer},
-        responses={
-            (200, "application/json"): OpenAITranscriptionSerializer,
-            (200, "text/plain"): OpenApiTypes.STR,
-            202: OpenAIPendingSerializer,
-            **openai_errors(400, 413, 415, 422),
-        },
+        responses=AUDIO_RESPONSES,
         tags=["openai"],
     )
     def post(self, request: Request) -> HttpResponse:
