@@ -6,6 +6,7 @@ download an http(s) string or shell out to ffmpeg, so everything goes through he
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -156,12 +157,17 @@ def _opened(av, path: str | Path) -> Iterator:
     with open(path, "rb") as file:
         try:
             container = av.open(file, options={"protocol_whitelist": "file"}, io_open=_refuse_other_files)
-        except MemoryError:
-            raise
         except Exception as exc:  # noqa: BLE001 - FFmpeg errors, refused opens, bad metadata...
+            if out_of_memory(exc):  # the memory limit, not the file: the caller says so
+                raise
             raise AudioDecodeError(NOT_MEDIA) from exc
         with container:
             yield container
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, or an OSError for ENOMEM (a library or a buffer mapped under the limit)."""
+    return isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
 
 
 def _accepted(container) -> bool:

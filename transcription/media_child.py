@@ -93,7 +93,8 @@ def _peak_memory() -> dict:
 def main() -> None:
     """The child's main: one request from argv, one JSON result on stdout, then exit."""
     request = json.loads(sys.argv[1])
-    import av  # noqa: F401 - loaded before the limits: FFmpeg's libraries are not the upload's cost
+    import av  # noqa: F401 - loaded before the limits: FFmpeg's and numpy's libraries are not the
+    import numpy  # noqa: F401 - upload's cost, and a failed import under the limit reads as a crash
 
     reserve = bytearray(2 * MIB)  # given back before the result is written, should memory run out
     _limit_resources(request["limits"])
@@ -118,8 +119,9 @@ def main() -> None:
         result = {"failed": "memory"}
     except _OutputFailed as exc:
         result = {"failed": "server", "detail": f"writing the samples: {exc}"}
-    except Exception:  # noqa: BLE001 - a decoder error nobody foresaw: reported, not raised
-        result = {"failed": "crash", "detail": traceback.format_exc(limit=-8)}
+    except Exception as exc:  # noqa: BLE001 - a decoder error nobody foresaw: reported, not raised
+        failed = "memory" if audio.out_of_memory(exc) else "crash"
+        result = {"failed": failed, "detail": traceback.format_exc(limit=-8)}
     del reserve
     result.update(_peak_memory())
     sys.stdout.write(json.dumps(result))
