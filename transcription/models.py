@@ -70,6 +70,11 @@ class EngineProfile(models.Model):
         validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", "Letters, digits, '.', '_' and '-' only.")],
         help_text="The RQ queue its jobs go to; start workers with asrworker --queue NAME.",
     )
+    diarize_default = models.BooleanField(
+        "tell speakers apart by default",
+        default=False,
+        help_text="Label who spoke when (speaker diarization) unless the upload says otherwise.",
+    )
     user_selectable = models.BooleanField("users may pick it", default=True)
     is_default = models.BooleanField("default profile", default=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -115,6 +120,9 @@ class Job(models.Model):
         default=list, blank=True, help_text="Near-misses of a hotword that were replaced: [{from, to}]."
     )
     segments = models.JSONField(default=list, blank=True)
+    # Speakers found by diarization, in order of first appearance: {"S1": {"name": ""}, ...}; a
+    # segment's "speaker" is one of these keys. Empty when the job was not diarized.
+    speakers = models.JSONField(default=dict, blank=True)
     language = models.CharField(max_length=16, blank=True)
     error = models.TextField(blank=True)
     callback_url = models.URLField(

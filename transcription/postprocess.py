@@ -23,6 +23,7 @@ class Result:
     language: str
     segments: list[dict] = field(default_factory=list)  # {start, end, text[, raw, language, ..., words]}
     corrections: list[dict] = field(default_factory=list)  # {from, to}
+    speakers: dict = field(default_factory=dict)  # Job.speakers, once diarized (runner.py)
 
 
 def polish(transcript: Transcript, *, itn: bool, hotwords: list[str]) -> Result:

@@ -180,6 +180,7 @@ def job_finish(*, job: Job, result: Result, duration: float, processing_seconds:
         "raw_text": result.raw_text,
         "segments": result.segments,
         "corrections": result.corrections,
+        "speakers": result.speakers,
         "language": result.language,
         "duration": duration,
         "processing_seconds": processing_seconds,
@@ -305,8 +306,7 @@ def job_retry(*, job: Job) -> bool:
 
 
 def job_delete(*, job: Job) -> None:
-    """Delete the job (its audio goes once committed: receivers.py). A queued RQ job finds nothing
-    to claim and stops."""
+    """Delete the job (its audio goes once committed: receivers.py); a queued RQ job finds nothing."""
     with transaction.atomic():
         job.delete()
         if job.status == Status.QUEUED:

@@ -1,0 +1,124 @@
+"""A job's speakers: what diarization found (`Job.speakers`, `{"S1": {"name": ""}, ...}` in order of
+first appearance, and a `"speaker"` key on each segment), how they are shown (a name the user gave,
+else "Speaker 1"), their talk time, and the user's edits (rename, merge, move a segment): the
+writes here follow services.py's rules (keyword-only, atomic, the row locked)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
+
+from transcription.models import Job
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME = 80
+PALETTE_SIZE = 8  # speaker colours in the pages: static/portal.css .speaker-1 ... .speaker-8
+NOT_DIARIZED = gettext_noop("This transcript has no speakers to edit.")
+UNKNOWN_SPEAKER = gettext_noop("There is no such speaker in this transcript.")
+EMPTY_NAME = gettext_noop("A speaker's name cannot be empty.")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    key: str  # "S1"
+    name: str  # as shown: the user's name for them, or "Speaker 1"
+    number: int  # 1-based, in order of first appearance
+    seconds: float  # talk time: the length of their segments
+    share: float  # of all talk time, 0..1
+
+    @property
+    def colour(self) -> int:
+        """1..PALETTE_SIZE: the CSS class the pages colour this speaker with."""
+        return (self.number - 1) % PALETTE_SIZE + 1
+
+
+def number(key: str) -> int:
+    return int(key[1:]) if key[:1] == "S" and key[1:].isdigit() else 0
+
+
+def display_name(speakers: dict, key: str) -> str:
+    """The name shown for `key`: the user's, else "Speaker N" in the user's language."""
+    name = (speakers.get(key) or {}).get("name", "")
+    return name or gettext("Speaker %(number)s") % {"number": number(key)}
+
+
+def names(job: Job) -> dict[str, str]:
+    """Every speaker key of the job to the name shown; empty when the job was not diarized."""
+    return {key: display_name(job.speakers, key) for key in job.speakers}
+
+
+def of_job(job: Job) -> list[Speaker]:
+    """The job's speakers in order of first appearance, with their talk time."""
+    seconds = dict.fromkeys(job.speakers, 0.0)
+    for segment in job.segments:
+        key = segment.get("speaker")
+        if key in seconds:
+            seconds[key] += max(0.0, segment["end"] - segment["start"])
+    total = sum(seconds.values()) or 1.0
+    return [
+        Speaker(key=key, name=display_name(job.speakers, key), number=number(key), seconds=s, share=s / total)
+        for key, s in seconds.items()
+    ]
+
+
+def segment_speaker(job: Job, segment: dict) -> str:
+    """The name shown for a segment's speaker, "" when it has none."""
+    key = segment.get("speaker")
+    return display_name(job.speakers, key) if key and key in job.speakers else ""
+
+
+def speaker_rename(*, job: Job, key: str, name: str) -> Job:
+    """Name a speaker for the whole job (every segment, page and export follows)."""
+    name = " ".join(name.split())[:MAX_NAME]
+    if not name:
+        raise ValueError(EMPTY_NAME)
+    with transaction.atomic():
+        job = _locked(job, key)
+        job.speakers[key] = job.speakers[key] | {"name": name}
+        job.save(update_fields=["speakers"])
+    logger.info("job %s: speaker %s renamed", job.pk, key)
+    return job
+
+
+def speaker_merge(*, job: Job, key: str, into: str) -> Job:
+    """Speaker `key` was `into` all along: their segments go to `into`, and `key` is no more."""
+    with transaction.atomic():
+        job = _locked(job, key)
+        _locked_key(job, into)
+        if key != into:
+            for segment in job.segments:
+                if segment.get("speaker") == key:
+                    segment["speaker"] = into
+            del job.speakers[key]
+            job.save(update_fields=["speakers", "segments"])
+    logger.info("job %s: speaker %s merged into %s", job.pk, key, into)
+    return job
+
+
+def segment_move(*, job: Job, index: int, key: str) -> Job:
+    """One segment was said by speaker `key`."""
+    with transaction.atomic():
+        job = _locked(job, key)
+        if not 0 <= index < len(job.segments):
+            raise ValueError(gettext_noop("Only a finished transcript's existing segments can be edited."))
+        job.segments[index]["speaker"] = key
+        job.save(update_fields=["segments"])
+    logger.info("job %s: segment %d moved to speaker %s", job.pk, index, key)
+    return job
+
+
+def _locked(job: Job, key: str) -> Job:
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.status != Job.Status.DONE or not job.speakers:
+        raise ValueError(NOT_DIARIZED)
+    _locked_key(job, key)
+    return job
+
+
+def _locked_key(job: Job, key: str) -> None:
+    if key not in job.speakers:
+        raise ValueError(UNKNOWN_SPEAKER)
