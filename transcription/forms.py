@@ -43,6 +43,14 @@ ITN_CHOICES = [
 ]
 
 
+SPEAKER_CHOICES = [
+    ("", _("As the model's profile says")),
+    ("off", _("Off: one voice")),
+    ("auto", _("On: find how many")),
+    *[(str(n), _("%(count)d people") % {"count": n}) for n in range(2, 9)],
+]
+
+
 class UploadForm(forms.Form):
     files = MultipleFileField(label=_("Audio or video files"))
     profile = forms.ModelChoiceField(
@@ -57,6 +65,12 @@ class UploadForm(forms.Form):
         required=False,
         label=_("Language"),
         help_text=_("For a multilingual model: the language spoken, or automatic detection."),
+    )
+    speakers = forms.ChoiceField(
+        choices=SPEAKER_CHOICES,
+        required=False,
+        label=_("Speakers"),
+        help_text=_("Tell who spoke when. Give the number of people if you know it."),
     )
     hotword_lists = forms.ModelMultipleChoiceField(
         queryset=HotwordList.objects.none(),
@@ -109,6 +123,8 @@ class UploadForm(forms.Form):
                 data["language"] = profiles.upload_language(data["profile"], data["language"])
             except ValidationError as error:
                 self.add_error("language", error)
+        if data.get("profile"):
+            data["recognition"] = profiles.diarize_options(data["profile"], data.get("speakers", ""))
         return data
 
     def clean_itn(self) -> bool | None:

@@ -104,6 +104,26 @@ def recognition_options(profile, *, task: str = "transcribe", prompt: str = "", 
     return options | ({"prompt": prompt} if prompt else {}) | ({"words": True} if words else {})
 
 
+MAX_SPEAKERS = 16
+
+
+def diarize_options(profile, speakers: str = "") -> dict:
+    """Whether an upload's speakers are told apart, as stored in its job's options: `speakers` is
+    "" (the profile's default), "off", "auto" (the number found), or the number of people
+    (1-16). ValidationError for anything else."""
+    value = (speakers or "").strip().lower()
+    if value == "":
+        value = "auto" if profile.diarize_default else "off"
+    if value == "off":
+        return {}
+    if value == "auto":
+        return {"diarize": {"speakers": 0}}
+    if value.isdigit() and 1 <= int(value) <= MAX_SPEAKERS:
+        return {"diarize": {"speakers": int(value)}}
+    message = gettext("Speakers: “off”, “auto”, or how many people speak (1 to %(max)s).")
+    raise ValidationError(message % {"max": MAX_SPEAKERS}, code="speakers")
+
+
 def recognition(options: dict) -> Recognition:
     """The engine's Recognition for a job's options (see recognition_options)."""
     return Recognition(

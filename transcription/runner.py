@@ -24,6 +24,7 @@ from rq.timeouts import JobTimeoutException
 
 from transcription import (
     audio,
+    diarize,
     media_sandbox,
     postprocess,
     profiles,
@@ -38,11 +39,13 @@ from transcription.engine import (
     EngineOutOfMemory,
     JobCancelled,
     ProgressCallback,
+    Transcript,
     get_engine,
     release_memory,
 )
 from transcription.models import Job
 from transcription.progress import Throttle
+from transcription.text import join_texts
 
 logger = logging.getLogger(__name__)
 
@@ -213,15 +216,37 @@ def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, 
                 logger.info("job %s: cancelled while running (%s)", member.job.id, member.left)
             continue
         started = time.monotonic()
+        transcript = _diarized(member, transcript)
         # Chinese in Simplified characters first (Whisper may answer in Traditional): ITN, hotwords
         # and the stored raw text all see Simplified.
-        result = postprocess.polish(transcript, itn=itn, hotwords=hotwords)
+        result = _speakers(postprocess.polish(transcript, itn=itn, hotwords=hotwords))
         services.job_finish(
             job=member.job,
             result=result,
             duration=member.samples.size / audio.SAMPLE_RATE,
             processing_seconds=member.seconds + share + _since(started),
         )
+
+
+def _diarized(member: _Member, transcript: Transcript) -> Transcript:
+    """Who spoke when, if the job asked (options["diarize"]); the transcript stands without it if
+    diarization fails (the job page then says the speakers could not be told apart)."""
+    wanted = member.job.options.get("diarize")
+    if not wanted or not transcript.segments:
+        return transcript
+    try:
+        speech = [(s.start, s.end) for s in transcript.segments]
+        found = diarize.diarize(member.samples, speech, speakers=wanted.get("speakers", 0))
+        transcript = diarize.assign(transcript, found, join=join_texts)
+    except Exception:  # noqa: BLE001 - a missing speaker model, say: the transcript is kept
+        logger.exception("job %s: diarization failed; the transcript is kept without speakers", member.job.id)
+    return transcript
+
+
+def _speakers(result: postprocess.Result) -> postprocess.Result:
+    """Job.speakers for a diarized result: each speaker's key in order of first appearance."""
+    speakers = {s["speaker"]: {"name": ""} for s in result.segments if s.get("speaker")}
+    return dataclasses.replace(result, speakers=speakers) if speakers else result
 
 
 def _progress_for(job: Job) -> ProgressCallback:

@@ -69,8 +69,9 @@ class Word:
 
 # What a model may say about a stretch of speech besides its words (SenseVoice's tags), and the keys
 # it is stored under beside the segment's text: a language code ("zh"), an emotion ("NEUTRAL",
-# "HAPPY"...), an audio event ("Speech", "BGM", "Laughter"...).
-SEGMENT_METADATA_KEYS = ("language", "emotion", "event")
+# "HAPPY"...), an audio event ("Speech", "BGM", "Laughter"...); and, added by diarization, the
+# speaker ("S1", a key of Job.speakers).
+SEGMENT_METADATA_KEYS = ("language", "emotion", "event", "speaker")
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ def job_upload(request: HttpRequest) -> HttpResponse:
         hotword_lists=data["hotword_lists"],
         itn=data["itn"],
         language=data["language"],
+        recognition=data["recognition"],
         batch=data["batch"],
     )
     if wants_json:
