@@ -31,6 +31,15 @@ class Speaker:
     share: float  # of all talk time, 0..1
 
     @property
+    def talk_time(self) -> str:
+        minutes, seconds = divmod(round(self.seconds), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
+    @property
     def colour(self) -> int:
         """1..PALETTE_SIZE: the CSS class the pages colour this speaker with."""
         return (self.number - 1) % PALETTE_SIZE + 1

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from transcription.views import history, jobs, ops, workers
+from transcription.views import history, jobs, ops, speakers, workers
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/delete/", jobs.job_delete, name="job_delete"),
     path("jobs/<uuid:job_id>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("jobs/<uuid:job_id>/segments/<int:index>/", jobs.segment_edit, name="segment_edit"),
+    path(
+        "jobs/<uuid:job_id>/segments/<int:index>/speaker/", speakers.segment_speaker, name="segment_speaker"
+    ),
+    path("jobs/<uuid:job_id>/speakers/<str:key>/rename/", speakers.speaker_rename, name="speaker_rename"),
+    path("jobs/<uuid:job_id>/speakers/<str:key>/merge/", speakers.speaker_merge, name="speaker_merge"),
     path("jobs/<uuid:job_id>/retry/", jobs.job_retry, name="job_retry"),
     path("jobs/<uuid:job_id>/export/<str:fmt>/", jobs.job_export, name="job_export"),
     path("history/", history.history, name="history"),

@@ -28,9 +28,11 @@ export function jobPage() {
   seeks.forEach((button) => {
     button.addEventListener("click", () => { player.currentTime = parseFloat(button.dataset.start); player.play(); });
   });
+  const follow = followSpeaker(player, seeks);
   // Highlight the segment being played, and keep it in view.
   let current = null;
   player.addEventListener("timeupdate", () => {
+    follow();
     const t = player.currentTime;
     const playing = seeks.find((b) => t >= parseFloat(b.dataset.start) && t < parseFloat(b.dataset.end));
     const item = playing ? playing.closest("li") : null;
@@ -39,4 +41,27 @@ export function jobPage() {
     if (item) { item.classList.add("playing"); item.scrollIntoView({ block: "nearest" }); }
     current = item;
   });
+}
+
+/* "Play only this speaker": the other speakers' segments are dimmed and skipped while playing.
+   Returns the check the player runs on each time update. */
+function followSpeaker(player, seeks) {
+  let followed = "";
+  document.querySelectorAll("input.follow").forEach((radio) => {
+    radio.addEventListener("change", () => {
+      followed = radio.value;
+      document.querySelectorAll("ol.segments li[data-speaker]").forEach((item) => {
+        item.classList.toggle("other-speaker", followed !== "" && item.dataset.speaker !== followed);
+      });
+    });
+  });
+  return () => {
+    if (!followed || player.paused) return;
+    const t = player.currentTime;
+    const theirs = seeks.filter((b) => b.closest("li").dataset.speaker === followed);
+    if (theirs.some((b) => t >= parseFloat(b.dataset.start) && t < parseFloat(b.dataset.end))) return;
+    const next = theirs.find((b) => parseFloat(b.dataset.start) > t);
+    if (next) player.currentTime = parseFloat(next.dataset.start);
+    else player.pause();
+  };
 }

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import i18n
-from transcription import exports, progress, selectors, services
+from transcription import exports, progress, selectors, services, speakers
 from transcription.forms import UploadForm
 from transcription.http import file_response, safe_next
 
@@ -85,7 +85,10 @@ def job_upload(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     formats = [(name, f.label) for name, f in exports.FORMATS.items()]
-    return render(request, "transcription/job_detail.html", {"job": job, "export_formats": formats})
+    people = {s.key: s for s in speakers.of_job(job)}
+    rows = [(segment, people.get(segment.get("speaker", ""))) for segment in job.segments]
+    context = {"job": job, "export_formats": formats, "speakers": list(people.values()), "rows": rows}
+    return render(request, "transcription/job_detail.html", context)
 
 
 @login_required
