@@ -28,6 +28,7 @@ DJANGO_FREE = [
     "transcription.media_sandbox",
     "transcription.media_child",
     "transcription.diarize",
+    "transcription.speaker_turns",
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests import conversations
 from tests.conversations import CALL, MEETING, VOICES, Conversation, conversation
-from transcription import diarize
+from transcription import diarize, speaker_turns
 from transcription.engine import Segment, Transcript, Word
 from transcription.text import join_texts
 
@@ -119,7 +119,7 @@ def test_it_splits_a_segment_where_the_speaker_changes_between_its_words():
     transcript = Transcript(
         text="Good morning. Hello there.", segments=[Segment(0.0, 3.2, "Good morning. Hello there.", words)]
     )
-    out = diarize.assign(transcript, _turns((0.0, 1.5, 1), (2.0, 3.2, 2)))
+    out = speaker_turns.assign(transcript, _turns((0.0, 1.5, 1), (2.0, 3.2, 2)))
     assert [(s.start, s.end, s.text, s.metadata["speaker"]) for s in out.segments] == [
         (0.0, 1.0, "Good morning.", "S1"),
         (2.1, 3.2, "Hello there.", "S2"),
@@ -131,20 +131,20 @@ def test_it_splits_a_segment_where_the_speaker_changes_between_its_words():
 def test_it_joins_chinese_words_without_spaces_when_splitting():
     words = [Word(0.0, 0.3, "你"), Word(0.3, 0.6, "好"), Word(1.0, 1.3, "再"), Word(1.3, 1.6, "见")]
     transcript = Transcript(text="你好再见", segments=[Segment(0.0, 1.6, "你好再见", words)])
-    out = diarize.assign(transcript, _turns((0.0, 0.8, 1), (0.8, 1.6, 2)), join=join_texts)
+    out = speaker_turns.assign(transcript, _turns((0.0, 0.8, 1), (0.8, 1.6, 2)), join=join_texts)
     assert [s.text for s in out.segments] == ["你好", "再见"]
 
 
 def test_it_keeps_a_lone_word_with_the_words_around_it():
     words = [Word(0.0, 0.4, " one"), Word(0.5, 0.9, " two"), Word(1.0, 1.4, " three")]
     transcript = Transcript(text="one two three", segments=[Segment(0.0, 1.4, "one two three", words)])
-    out = diarize.assign(transcript, _turns((0.0, 0.45, 1), (0.45, 0.95, 2), (0.95, 1.4, 1)))
+    out = speaker_turns.assign(transcript, _turns((0.0, 0.45, 1), (0.45, 0.95, 2), (0.95, 1.4, 1)))
     assert len(out.segments) == 1 and out.segments[0].metadata["speaker"] == "S1"
 
 
 def test_it_gives_a_segment_without_words_the_speaker_who_holds_most_of_it():
     transcript = Transcript(text="a b", segments=[Segment(0.0, 3.0, "a"), Segment(3.0, 4.0, "b")])
-    out = diarize.assign(transcript, _turns((0.0, 1.0, 2), (1.0, 3.5, 1)))
+    out = speaker_turns.assign(transcript, _turns((0.0, 1.0, 2), (1.0, 3.5, 1)))
     # S2 spoke first in the turns, but only S1's segment comes first: keys follow the segments
     assert [s.metadata["speaker"] for s in out.segments] == ["S1", "S1"]
     assert out.segments[0].as_dict()["speaker"] == "S1"
@@ -152,7 +152,7 @@ def test_it_gives_a_segment_without_words_the_speaker_who_holds_most_of_it():
 
 def test_it_numbers_keys_by_the_segments_leaving_no_gap():
     transcript = Transcript(text="a b", segments=[Segment(0.0, 1.0, "a"), Segment(2.0, 3.0, "b")])
-    out = diarize.assign(transcript, _turns((0.0, 1.0, 3), (1.5, 1.7, 1), (2.0, 3.0, 2)))
+    out = speaker_turns.assign(transcript, _turns((0.0, 1.0, 3), (1.5, 1.7, 1), (2.0, 3.0, 2)))
     assert [s.metadata["speaker"] for s in out.segments] == ["S1", "S2"]
 
 

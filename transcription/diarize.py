@@ -14,7 +14,6 @@ that number when the user gives it. The model is loaded once and stays resident 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib.util
 import logging
@@ -22,8 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from transcription.engine.interface import Segment, Transcript
 
 if TYPE_CHECKING:
     import numpy as np
@@ -285,75 +282,3 @@ def _turns(pieces: list[tuple[float, float]], labels: np.ndarray) -> list[Turn]:
         else:
             turns.append(Turn(start, end, int(label)))
     return turns
-
-
-def speaker_key(speaker: int) -> str:
-    return f"S{speaker}"
-
-
-def assign(transcript: Transcript, diarization: Diarization, *, join=" ".join) -> Transcript:
-    """The transcript with a speaker on each segment (`metadata["speaker"]`, "S1"...), before the
-    text stage. A segment with word timings is split where the speaker changes between its words;
-    one without takes the speaker who holds most of its time. `join` joins the model's words back
-    into a segment's text (text.join_texts, for Chinese)."""
-    out: list[Segment] = []
-    for segment in transcript.segments:
-        if segment.words and len(segment.words) > 1:
-            out.extend(_split(segment, diarization, join))
-        else:
-            out.append(_spoken_by(segment, _holder(segment, diarization)))
-    return dataclasses.replace(transcript, segments=_renumbered(out))
-
-
-def _spoken_by(segment: Segment, speaker: int | str) -> Segment:
-    key = speaker if isinstance(speaker, str) else speaker_key(speaker)
-    return dataclasses.replace(segment, metadata=segment.metadata | {"speaker": key})
-
-
-def _renumbered(segments: list[Segment]) -> list[Segment]:
-    """Keys S1, S2... in order of first appearance among the segments (a voice the clustering found
-    only in a stray chunk has no segment of its own, and leaves no gap)."""
-    keys: dict[str, str] = {}
-    for segment in segments:
-        keys.setdefault(segment.metadata["speaker"], speaker_key(len(keys) + 1))
-    return [_spoken_by(s, keys[s.metadata["speaker"]]) for s in segments]
-
-
-def _holder(segment: Segment, diarization: Diarization) -> int:
-    """The speaker with the most time inside the segment (the nearest one if none overlaps)."""
-    held: dict[int, float] = {}
-    for turn in diarization.turns:
-        overlap = min(turn.end, segment.end) - max(turn.start, segment.start)
-        if overlap > 0:
-            held[turn.speaker] = held.get(turn.speaker, 0.0) + overlap
-    if held:
-        return max(held, key=held.__getitem__)
-    return diarization.speaker_at((segment.start + segment.end) / 2) or 1
-
-
-def _split(segment: Segment, diarization: Diarization, join) -> list[Segment]:
-    words = segment.words or []
-    labels = _smoothed([diarization.speaker_at((w.start + w.end) / 2) or 1 for w in words])
-    if len(set(labels)) == 1:
-        return [_spoken_by(segment, labels[0])]
-    parts, first = [], 0
-    for index in range(1, len(words) + 1):
-        if index == len(words) or labels[index] != labels[first]:
-            group = words[first:index]
-            text = join([w.word.strip() for w in group])
-            start = segment.start if first == 0 else group[0].start
-            end = segment.end if index == len(words) else group[-1].end
-            part = Segment(start=start, end=end, text=text, words=group, metadata=segment.metadata)
-            parts.append(_spoken_by(part, labels[first]))
-            first = index
-    return parts
-
-
-def _smoothed(labels: list[int]) -> list[int]:
-    """A lone word of another speaker between two of the same is the same speaker: one word is too
-    short for the embedder to tell, and a split there only breaks the sentence."""
-    out = list(labels)
-    for index in range(1, len(out) - 1):
-        if out[index - 1] == out[index + 1] != out[index]:
-            out[index] = out[index - 1]
-    return out

@@ -159,3 +159,26 @@ class Job(models.Model):
         if self.processing_seconds is None or not self.duration:
             return None
         return self.processing_seconds / self.duration
+
+
+class VoiceProfile(models.Model):
+    """A known person's voice: the mean speaker embedding of the recordings it was taken from (never
+    the audio), with which diarization names that person in the owner's later recordings."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voice_profiles"
+    )
+    name = models.CharField(max_length=80)
+    embedding = models.JSONField(
+        help_text="The voice: 256 numbers, a unit vector (transcription/diarize.py)."
+    )
+    recordings = models.PositiveIntegerField(default=1, help_text="How many recordings it was taken from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="one_voice_per_name_and_owner")]
+
+    def __str__(self) -> str:
+        return self.name

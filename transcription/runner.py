@@ -31,6 +31,8 @@ from transcription import (
     scheduler,
     selectors,
     services,
+    speaker_turns,
+    speakers,
     worker_process,
 )
 from transcription.engine import (
@@ -216,10 +218,12 @@ def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, 
                 logger.info("job %s: cancelled while running (%s)", member.job.id, member.left)
             continue
         started = time.monotonic()
-        transcript = _diarized(member, transcript)
+        transcript, people = _diarized(member, transcript)
         # Chinese in Simplified characters first (Whisper may answer in Traditional): ITN, hotwords
         # and the stored raw text all see Simplified.
-        result = _speakers(postprocess.polish(transcript, itn=itn, hotwords=hotwords))
+        result = dataclasses.replace(
+            postprocess.polish(transcript, itn=itn, hotwords=hotwords), speakers=people
+        )
         services.job_finish(
             job=member.job,
             result=result,
@@ -228,25 +232,24 @@ def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, 
         )
 
 
-def _diarized(member: _Member, transcript: Transcript) -> Transcript:
-    """Who spoke when, if the job asked (options["diarize"]); the transcript stands without it if
-    diarization fails (the job page then says the speakers could not be told apart)."""
+def _diarized(member: _Member, transcript: Transcript) -> tuple[Transcript, dict]:
+    """Who spoke when, if the job asked (options["diarize"]), and Job.speakers: people the owner's
+    voice profiles know are named. The transcript stands without speakers if diarization fails
+    (the job page then says the speakers could not be told apart)."""
     wanted = member.job.options.get("diarize")
     if not wanted or not transcript.segments:
-        return transcript
+        return transcript, {}
     try:
         speech = [(s.start, s.end) for s in transcript.segments]
         found = diarize.diarize(member.samples, speech, speakers=wanted.get("speakers", 0))
-        transcript = diarize.assign(transcript, found, join=join_texts)
+        labelled, voices = speaker_turns.label(transcript, found, join=join_texts)
     except Exception:  # noqa: BLE001 - a missing speaker model, say: the transcript is kept
         logger.exception("job %s: diarization failed; the transcript is kept without speakers", member.job.id)
-    return transcript
-
-
-def _speakers(result: postprocess.Result) -> postprocess.Result:
-    """Job.speakers for a diarized result: each speaker's key in order of first appearance."""
-    speakers = {s["speaker"]: {"name": ""} for s in result.segments if s.get("speaker")}
-    return dataclasses.replace(result, speakers=speakers) if speakers else result
+        return transcript, {}
+    profiles_ = {p.pk: p for p in selectors.voice_profile_list(user=member.job.owner)}
+    known = speaker_turns.identify(voices, [(pk, np.asarray(p.embedding)) for pk, p in profiles_.items()])
+    matched = {key: (profiles_[pk], similarity) for key, (pk, similarity) in known.items()}
+    return labelled, speakers.job_speakers(voices, matched)
 
 
 def _progress_for(job: Job) -> ProgressCallback:

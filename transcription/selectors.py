@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from portal import queues
 from transcription import history, ids, profiles, scheduler, worker_registry
 from transcription import search as search_jobs
-from transcription.models import EngineProfile, Job
+from transcription.models import EngineProfile, Job, VoiceProfile
 
 
 def job_list(*, user) -> QuerySet[Job]:
@@ -222,3 +222,15 @@ def finished_older_than(*, user, days: int) -> QuerySet[Job]:
     cutoff = timezone.now() - timedelta(days=days)
     finished = [Job.Status.DONE, Job.Status.FAILED]
     return Job.objects.filter(owner=user, status__in=finished, queued_at__lt=cutoff)
+
+
+def voice_profile_list(*, user) -> QuerySet[VoiceProfile]:
+    """The user's voice profiles: the people diarization may name in their recordings."""
+    return VoiceProfile.objects.filter(owner=user)
+
+
+def voice_profile_get(*, user, profile_id: int) -> VoiceProfile:
+    try:
+        return VoiceProfile.objects.get(owner=user, pk=profile_id)
+    except VoiceProfile.DoesNotExist:
+        raise Http404("No such voice profile.") from None

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
-from transcription.models import Job
+from transcription.models import Job, VoiceProfile
 
 logger = logging.getLogger(__name__)
 
 MAX_NAME = 80
 PALETTE_SIZE = 8  # speaker colours in the pages: static/portal.css .speaker-1 ... .speaker-8
+NO_VOICE = gettext_noop("This speaker's voice was not kept: transcribe the recording again to remember it.")
 NOT_DIARIZED = gettext_noop("This transcript has no speakers to edit.")
 UNKNOWN_SPEAKER = gettext_noop("There is no such speaker in this transcript.")
 EMPTY_NAME = gettext_noop("A speaker's name cannot be empty.")
@@ -29,6 +30,8 @@ class Speaker:
     number: int  # 1-based, in order of first appearance
     seconds: float  # talk time: the length of their segments
     share: float  # of all talk time, 0..1
+    profile: int | None = None  # the voice profile that named them, when one did
+    confidence: float | None = None  # how close their voice was to that profile's, 0..1
 
     @property
     def talk_time(self) -> str:
@@ -38,6 +41,15 @@ class Speaker:
     @property
     def percent(self) -> int:
         return round(self.share * 100)
+
+    @property
+    def recognised(self) -> bool:
+        """Named by a voice profile's match (not by the user)."""
+        return self.profile is not None and self.confidence is not None and self.confidence < 1
+
+    @property
+    def confidence_percent(self) -> int:
+        return round((self.confidence or 0) * 100)
 
     @property
     def colour(self) -> int:
@@ -69,9 +81,30 @@ def of_job(job: Job) -> list[Speaker]:
             seconds[key] += max(0.0, segment["end"] - segment["start"])
     total = sum(seconds.values()) or 1.0
     return [
-        Speaker(key=key, name=display_name(job.speakers, key), number=number(key), seconds=s, share=s / total)
+        Speaker(
+            key=key,
+            name=display_name(job.speakers, key),
+            number=number(key),
+            seconds=s,
+            share=s / total,
+            profile=job.speakers[key].get("profile"),
+            confidence=job.speakers[key].get("confidence"),
+        )
         for key, s in seconds.items()
     ]
+
+
+def job_speakers(voices: dict, known: dict[str, tuple[VoiceProfile, float]]) -> dict:
+    """Job.speakers for a diarized job: each key's voice (kept to be remembered later), and the name
+    of the voice profile that matched it, with how closely."""
+    speakers = {}
+    for key, voice in voices.items():
+        entry = {"name": "", "voice": [round(float(x), 5) for x in voice]}
+        if key in known:
+            profile, similarity = known[key]
+            entry |= {"name": profile.name, "profile": profile.pk, "confidence": round(similarity, 3)}
+        speakers[key] = entry
+    return speakers
 
 
 def segment_speaker(job: Job, segment: dict) -> str:
@@ -87,7 +120,10 @@ def speaker_rename(*, job: Job, key: str, name: str) -> Job:
         raise ValueError(EMPTY_NAME)
     with transaction.atomic():
         job = _locked(job, key)
-        job.speakers[key] = job.speakers[key] | {"name": name}
+        entry = job.speakers[key]
+        if entry.get("profile") and entry.get("name") != name:  # the match was wrong: forget it
+            entry = {k: v for k, v in entry.items() if k not in ("profile", "confidence")}
+        job.speakers[key] = entry | {"name": name}
         job.save(update_fields=["speakers"])
     logger.info("job %s: speaker %s renamed", job.pk, key)
     return job
@@ -131,3 +167,36 @@ def _locked(job: Job, key: str) -> Job:
 def _locked_key(job: Job, key: str) -> None:
     if key not in job.speakers:
         raise ValueError(UNKNOWN_SPEAKER)
+
+
+def voice_remember(*, job: Job, key: str, name: str) -> VoiceProfile:
+    """Keep speaker `key`'s voice as the person `name` among the job owner's voice profiles: a new
+    profile, or one more recording of an existing one (its voice becomes the mean of all its
+    recordings, so a correction makes it better). The speaker is named after it."""
+    import numpy as np
+
+    name = " ".join(name.split())[:MAX_NAME]
+    if not name:
+        raise ValueError(EMPTY_NAME)
+    with transaction.atomic():
+        job = _locked(job, key)
+        voice = job.speakers[key].get("voice")
+        if not voice:
+            raise ValueError(NO_VOICE)
+        profile = VoiceProfile.objects.select_for_update().filter(owner=job.owner, name=name).first()
+        if profile is None:
+            profile = VoiceProfile(owner=job.owner, name=name, embedding=voice, recordings=0)
+        mean = np.asarray(profile.embedding) * profile.recordings + np.asarray(voice)
+        profile.embedding = [round(float(x), 5) for x in mean / (np.linalg.norm(mean) or 1.0)]
+        profile.recordings += 1
+        profile.save()
+        job.speakers[key] = job.speakers[key] | {"name": name, "profile": profile.pk, "confidence": 1.0}
+        job.save(update_fields=["speakers"])
+    logger.info("job %s: speaker %s remembered as voice profile %s", job.pk, key, profile.pk)
+    return profile
+
+
+def voice_delete(*, profile: VoiceProfile) -> None:
+    """Forget a person's voice: the profile and its embedding go; transcripts keep the names."""
+    profile.delete()
+    logger.info("voice profile %s deleted", profile.pk)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from transcription import selectors, speakers
 
@@ -42,6 +42,34 @@ def segment_speaker(request: HttpRequest, job_id, index: int) -> HttpResponse:
     return _answer(
         request, job, lambda: speakers.segment_move(job=job, index=index, key=key), _("Speaker changed.")
     )
+
+
+@login_required
+@require_POST
+def voice_remember(request: HttpRequest, job_id, key: str) -> HttpResponse:
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    name = request.POST.get("name", "")
+    edit = lambda: speakers.voice_remember(job=job, key=key, name=name) and job  # noqa: E731
+    return _answer(
+        request, job, edit, _("Voice remembered: this person will be named in your next recordings.")
+    )
+
+
+@login_required
+@require_GET
+def voice_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "transcription/voices.html", {"voices": selectors.voice_profile_list(user=request.user)}
+    )
+
+
+@login_required
+@require_POST
+def voice_delete(request: HttpRequest, profile_id: int) -> HttpResponse:
+    profile = selectors.voice_profile_get(user=request.user, profile_id=profile_id)
+    speakers.voice_delete(profile=profile)
+    messages.success(request, _("Voice profile “%(name)s” deleted.") % {"name": profile.name})
+    return redirect("voice_list")
 
 
 def _answer(request: HttpRequest, job, edit, success: str) -> HttpResponse:
