@@ -47,7 +47,11 @@ def test_it_gives_word_timings_when_asked(api, default_profile, django_capture_o
     asked, plain = Job.objects.order_by("queued_at")
     assert asked.options["words"] is True and "words" not in plain.options  # not batched together
     words = [w for segment in asked.segments for w in segment["words"]]
-    assert [w["word"].lower().strip(".,") for w in words][:4] == ["and", "mr", "john", "dashwood"]
+    # The clip opens "And Mr. John Dashwood"; the model may drop the "And" (it does on AMD EPYC CPUs
+    # without AVX-512, where CTranslate2's kernels round differently).
+    heard = [w["word"].lower().strip(".,") for w in words][:5]
+    assert heard[heard.index("mr") :][:3] == ["mr", "john", "dashwood"]
+    assert [w["start"] for w in words] == sorted(w["start"] for w in words)
     assert all(0 <= w["start"] <= w["end"] <= asked.duration for w in words)
     assert all(s["start"] - 0.5 <= w["start"] for s in asked.segments for w in s["words"])
     assert all("words" not in segment for segment in plain.segments)  # never asked: none computed
