@@ -1,6 +1,8 @@
 """Speakers through the REST API: a job's detail says who spoke, and its owner names, merges and
 moves them; a refusal is a 400 with the service's message; nobody reaches another user's job (404)."""
 
+import json
+
 import pytest
 
 from tests.test_api_jobs import JOBS, api_for
@@ -158,3 +160,34 @@ def test_it_answers_404_for_another_users_job(alice, bob, job, rest, body):
     assert response.status_code == 404 and response.json() == {"detail": "No such job."}
     job.refresh_from_db()
     assert job.speakers == {"S1": {"name": ""}, "S2": {"name": "Ana"}} and job.segments == SEGMENTS
+
+
+# --- OpenAI-compatible answers ------------------------------------------------------------
+
+
+def openai_answer(job: Job, fmt: str):
+    from api.openai_compat import transcription_response
+
+    return transcription_response(None, job, fmt, "en")
+
+
+def test_it_says_who_spoke_each_segment_in_openai_verbose_json(alice, job):
+    job.speakers["S1"]["name"] = "Obi-Wan"
+
+    body = json.loads(openai_answer(job, "verbose_json").content)
+
+    assert [(s["text"], s["speaker"]) for s in body["segments"]] == [
+        ("Hello there.", "Obi-Wan"),
+        ("General Kenobi.", "Ana"),
+        ("Kill him.", "Obi-Wan"),
+    ]
+    assert "Ana: General Kenobi." in openai_answer(job, "srt").content.decode()
+
+
+def test_it_leaves_speakers_out_of_openai_answers_for_a_job_that_was_not_diarized(alice):
+    job = diarized_job(alice, speakers={})  # segments still carry stale keys: no speakers shown
+
+    body = json.loads(openai_answer(job, "verbose_json").content)
+
+    assert len(body["segments"]) == 3 and all("speaker" not in s for s in body["segments"])
+    assert "Ana" not in openai_answer(job, "srt").content.decode()
