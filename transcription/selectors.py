@@ -171,14 +171,15 @@ def job_history(
     status: str = "",
     profile: int | None = None,
     batch: str = "",
+    speaker: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
     after: str = "",
     before: str = "",
     limit: int = history.HISTORY_PAGE_SIZE,
 ) -> history.HistoryPage:
-    """One page of the user's jobs, newest first, matching a full-text `query` and the filters
-    (see history.page for the cursors)."""
+    """One page of the user's jobs, newest first, matching a full-text `query` and the filters,
+    `speaker` a name given to one of a job's speakers (see history.page for the cursors)."""
     jobs = Job.objects.filter(owner=user)
     if status:
         jobs = jobs.filter(status=status)
@@ -186,6 +187,7 @@ def job_history(
         jobs = jobs.filter(profile_id=profile)
     if batch:
         jobs = jobs.filter(options__batch=batch)
+    jobs = search_jobs.with_speaker(jobs, speaker)
     jobs = history.between_dates(jobs, date_from=date_from, date_to=date_to)
     jobs = jobs.select_related("profile").defer("segments", "raw_text", "corrections")
     terms = search_jobs.search_terms(query)
