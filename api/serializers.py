@@ -264,6 +264,11 @@ class JobListQuerySerializer(serializers.Serializer):
         max_length=200,
         help_text="Words in the name and the transcript (all of them), as the history searches.",
     )
+    speaker = serializers.CharField(
+        required=False,
+        max_length=80,
+        help_text="Part of a name given to one of the job's speakers, any case.",
+    )
 
 
 class ExportQuerySerializer(serializers.Serializer):

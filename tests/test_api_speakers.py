@@ -191,3 +191,13 @@ def test_it_leaves_speakers_out_of_openai_answers_for_a_job_that_was_not_diarize
 
     assert len(body["segments"]) == 3 and all("speaker" not in s for s in body["segments"])
     assert "Ana" not in openai_answer(job, "srt").content.decode()
+
+
+def test_it_lists_the_users_jobs_with_a_speaker_of_that_name(alice, bob, job):
+    diarized_job(alice, original_name="other.wav", speakers={"S1": {"name": "Bruno"}})
+    diarized_job(bob, original_name="bobs.wav")
+
+    response = api_for(alice).get(JOBS, {"speaker": "ANA"})
+
+    assert [j["name"] for j in response.json()["results"]] == ["meeting.wav"]
+    assert [j["name"] for j in api_for(bob).get(JOBS, {"speaker": "ana"}).json()["results"]] == ["bobs.wav"]

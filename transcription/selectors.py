@@ -101,10 +101,11 @@ def job_search(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     search: str = "",
+    speaker: str = "",
 ) -> QuerySet[Job]:
     """The API's job list, newest first: the user's own jobs, every user's for staff. `profile` is
     a profile's name or id; `search`, in the display name and the transcript, is the history's
-    full-text search."""
+    full-text search; `speaker`, a name given to one of a job's speakers."""
     jobs = _visible_jobs(user=user).select_related("owner", "profile")
     jobs = jobs.defer("segments", "text", "raw_text", "corrections")
     if status:
@@ -117,6 +118,7 @@ def job_search(
         jobs = jobs.filter(queued_at__gte=created_after)
     if created_before:
         jobs = jobs.filter(queued_at__lt=created_before)
+    jobs = search_jobs.with_speaker(jobs, speaker)
     if search:
         owner_id = None if user.is_staff else user.pk
         jobs = search_jobs.matching(jobs, search_jobs.search_terms(search), owner_id=owner_id).all()
