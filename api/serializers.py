@@ -236,13 +236,9 @@ class JobDetailSerializer(JobSummarySerializer):
     @extend_schema_field(SegmentSerializer(many=True))
     def get_segments(self, job: Job) -> list:
         shown = speakers.names(job)
-        segments = [
-            segment | {"speaker_name": shown[segment["speaker"]]}
-            if segment.get("speaker") in shown
-            else segment
-            for segment in job.segments
-        ]
-        return SegmentSerializer(segments, many=True).data
+        return SegmentSerializer(
+            [_with_speaker_name(segment, shown) for segment in job.segments], many=True
+        ).data
 
     @extend_schema_field(SpeakerSerializer(many=True))
     def get_speakers(self, job: Job) -> list:
@@ -251,6 +247,14 @@ class JobDetailSerializer(JobSummarySerializer):
 
     def get_hotword_lists(self, job: Job) -> list[int]:
         return [lst.pk for lst in job.hotword_lists.all()]
+
+
+def _with_speaker_name(segment: dict, shown: dict[str, str]) -> dict:
+    """The segment with its speaker's shown name; a key the job does not know is no speaker."""
+    key = segment.get("speaker")
+    if key in shown:
+        return segment | {"speaker_name": shown[key]}
+    return {k: v for k, v in segment.items() if k != "speaker"}
 
 
 class JobListQuerySerializer(serializers.Serializer):

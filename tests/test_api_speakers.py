@@ -54,7 +54,8 @@ def test_it_shows_the_speakers_and_each_segments_speaker(alice, job):
 
 
 def test_it_shows_no_speakers_for_a_job_that_was_not_diarized(alice):
-    job = diarized_job(alice, speakers={}, segments=[{"start": 0.0, "end": 1.0, "text": "Hi."}], options={})
+    stale = [{"start": 0.0, "end": 1.0, "text": "Hi.", "speaker": "S1"}]  # a key the job does not know
+    job = diarized_job(alice, speakers={}, segments=stale, options={})
 
     data = api_for(alice).get(f"{JOBS}{job.id}/").json()
 

@@ -109,7 +109,14 @@ def test_it_renders_a_job_that_was_not_diarized_as_before():
     assert [c.content for c in srt.parse(render(job, "srt").content.decode())][0] == "Hello there."
     assert "<v " not in render(job, "vtt").content.decode()
     data = json.loads(render(job, "json").content)
-    assert "speakers" not in data and "speaker_name" not in data["segments"][0]
+    assert "speakers" not in data  # and the segments' stale keys are no speakers either:
+    assert all("speaker" not in s and "speaker_name" not in s for s in data["segments"])
+    assert data["segments"][1] == {
+        "start": 2.0,
+        "end": 4.0,
+        "text": "General Kenobi.",
+        "raw": "general kenobi",
+    }
 
 
 # --- SRT and VTT --------------------------------------------------------------------------

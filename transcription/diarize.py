@@ -108,10 +108,7 @@ class Embedder:
         windows = np.stack([features[start : start + FRAMES] for start in starts]) if starts else None
         if windows is None:
             return np.zeros((0, 256), dtype="f4")
-        out = [
-            self.session.run(None, {"mel_window": windows[b : b + 256]})[0]
-            for b in range(0, len(windows), 256)
-        ]
+        out = [self.session.run(None, {"mel_window": windows[b : b + 256]})[0] for b in range(0, len(windows), 256)]
         return _normalised(np.concatenate(out))
 
 
@@ -180,9 +177,7 @@ def diarize(
         at += count
     chunk_array = np.stack(chunk_vectors)
     labels = _by_first_appearance(_refined(chunk_array, _clusters(chunk_array, speakers)))
-    centroids = np.stack(
-        [_normalised(chunk_array[labels == k].mean(axis=0)) for k in range(1, labels.max() + 1)]
-    )
+    centroids = np.stack([_normalised(chunk_array[labels == k].mean(axis=0)) for k in range(1, labels.max() + 1)])
     return Diarization(turns=_turns(pieces, labels), speakers=int(labels.max()), centroids=centroids)
 
 
@@ -288,9 +283,7 @@ def _split(segment: dict, words: list[dict], diarization: Diarization, join) -> 
     for index in range(1, len(words) + 1):
         if index == len(words) or labels[index] != labels[first]:
             group = words[first:index]
-            part = {
-                key: value for key, value in segment.items() if key not in ("start", "end", "text", "words")
-            }
+            part = {key: value for key, value in segment.items() if key not in ("start", "end", "text", "words")}
             text = join([w["word"].strip() for w in group])
             parts.append(
                 {"start": group[0]["start"], "end": group[-1]["end"], "text": text}

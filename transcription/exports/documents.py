@@ -50,8 +50,8 @@ def render_json(job: Any, raw: bool) -> bytes:
         "processing_seconds": job.processing_seconds,
     }
     known = seg.job_speakers(job)
+    data["segments"] = [_with_speaker_name(known, s) for s in data["segments"]]
     if known:
-        data["segments"] = [_with_speaker_name(known, s) for s in data["segments"]]
         data["speakers"] = [
             {"key": s.key, "name": s.name, "seconds": round(s.seconds, 3)} for s in speakers.of_job(job)
         ]
@@ -59,8 +59,13 @@ def render_json(job: Any, raw: bool) -> bytes:
 
 
 def _with_speaker_name(known: dict, segment: Any) -> Any:
-    name = seg.speaker_name(known, segment.get("speaker")) if isinstance(segment, dict) else ""
-    return segment | {"speaker_name": name} if name else segment
+    """The segment with its speaker's shown name; a key the job does not know is no speaker."""
+    if not isinstance(segment, dict) or "speaker" not in segment:
+        return segment
+    name = seg.speaker_name(known, segment["speaker"])
+    if name:
+        return segment | {"speaker_name": name}
+    return {k: v for k, v in segment.items() if k != "speaker"}
 
 
 def _iso(value: datetime | None) -> str | None:
