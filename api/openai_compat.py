@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from api import waiting
 from api.serializers import UploadField, check_size, upload_language
 from hotwords import services as hotword_services
-from transcription import exports, profiles, selectors, services
+from transcription import exports, profiles, selectors, services, speakers
 from transcription.models import EngineProfile, Job
 
 # Stock clients ask for OpenAI's model name: it means the default profile.
@@ -137,6 +137,9 @@ class OpenAISegmentSerializer(serializers.Serializer):
     text = serializers.CharField()
     tokens = serializers.ListField(child=serializers.IntegerField())
     temperature = serializers.FloatField()
+    speaker = serializers.CharField(
+        required=False, help_text="Who said it, for a diarized job (not OpenAI's)."
+    )
 
 
 class OpenAITranscriptionSerializer(serializers.Serializer):
@@ -304,12 +307,17 @@ def transcription_response(request: Request | None, job: Job, fmt: str, language
 
 
 def verbose(job: Job, language: str) -> dict:
-    """OpenAI's verbose_json: the segments, and `words` when the request asked for word timings."""
+    """OpenAI's verbose_json: the segments, and `words` when the request asked for word timings.
+    A diarized job's segments also say who spoke them (`speaker`: the name shown)."""
     segments = [
         {"id": i, "seek": 0, "start": seg["start"], "end": seg["end"], "text": seg["text"], "tokens": [],
          "temperature": 0.0}
         for i, seg in enumerate(job.segments)
     ]  # fmt: skip
+    if job.speakers:
+        for segment, stored in zip(segments, job.segments, strict=True):
+            if name := speakers.segment_speaker(job, stored):
+                segment["speaker"] = name
     body = {
         "task": job.options.get("task", "transcribe"),
         "language": job.language or language,

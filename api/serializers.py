@@ -13,7 +13,7 @@ from rest_framework.exceptions import APIException
 from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import exports, profiles, selectors, services
+from transcription import exports, profiles, selectors, services, speakers
 from transcription.models import EngineProfile, Job
 
 EXPORT_FORMATS = list(exports.FORMATS)
@@ -185,6 +185,16 @@ class SegmentSerializer(serializers.Serializer):
     end = serializers.FloatField()
     text = serializers.CharField()
     raw = serializers.CharField(required=False, help_text="The model's own words, where they differ.")
+    speaker = serializers.CharField(
+        required=False, help_text="Who said it: a key of `speakers` (diarized jobs)."
+    )
+    speaker_name = serializers.CharField(required=False, help_text="The name shown for that speaker.")
+
+
+class SpeakerSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text='"S1", "S2"…: in order of first appearance.')
+    name = serializers.CharField(help_text='The name given, else "Speaker 1"….')
+    seconds = serializers.FloatField(help_text="Talk time: the length of their segments.")
 
 
 class CorrectionSerializer(serializers.Serializer):
@@ -215,7 +225,8 @@ class JobDetailSerializer(JobSummarySerializer):
     language = serializers.CharField()
     text = serializers.CharField()
     raw_text = serializers.CharField(help_text="The model's own output, before ITN and corrections.")
-    segments = SegmentSerializer(many=True)
+    segments = serializers.SerializerMethodField()
+    speakers = serializers.SerializerMethodField(help_text="Who speaks (diarized jobs); empty otherwise.")
     corrections = CorrectionSerializer(many=True)
     options = serializers.SerializerMethodField()
     hotword_lists = serializers.SerializerMethodField()
@@ -233,8 +244,28 @@ class JobDetailSerializer(JobSummarySerializer):
         summary.update({k: engine[k] for k in ("model", "device") if engine.get(k)})
         return JobOptionsSerializer(summary).data
 
+    @extend_schema_field(SegmentSerializer(many=True))
+    def get_segments(self, job: Job) -> list:
+        shown = speakers.names(job)
+        return SegmentSerializer(
+            [_with_speaker_name(segment, shown) for segment in job.segments], many=True
+        ).data
+
+    @extend_schema_field(SpeakerSerializer(many=True))
+    def get_speakers(self, job: Job) -> list:
+        talk = [{"key": s.key, "name": s.name, "seconds": round(s.seconds, 3)} for s in speakers.of_job(job)]
+        return SpeakerSerializer(talk, many=True).data
+
     def get_hotword_lists(self, job: Job) -> list[int]:
         return [lst.pk for lst in job.hotword_lists.all()]
+
+
+def _with_speaker_name(segment: dict, shown: dict[str, str]) -> dict:
+    """The segment with its speaker's shown name; a key the job does not know is no speaker."""
+    key = segment.get("speaker")
+    if key in shown:
+        return segment | {"speaker_name": shown[key]}
+    return {k: v for k, v in segment.items() if k != "speaker"}
 
 
 class JobListQuerySerializer(serializers.Serializer):
@@ -248,11 +279,30 @@ class JobListQuerySerializer(serializers.Serializer):
         max_length=200,
         help_text="Words in the name and the transcript (all of them), as the history searches.",
     )
+    speaker = serializers.CharField(
+        required=False,
+        max_length=80,
+        help_text="Part of a name given to one of the job's speakers, any case.",
+    )
 
 
 class ExportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="txt")
     raw = serializers.BooleanField(default=False, help_text="The model's own words (not for json).")
+
+
+class SpeakerRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        allow_blank=True, max_length=200, help_text="The speaker's name, for the whole job."
+    )
+
+
+class SpeakerMergeSerializer(serializers.Serializer):
+    into = serializers.CharField(max_length=20, help_text="The key of the speaker they were all along.")
+
+
+class SegmentSpeakerSerializer(serializers.Serializer):
+    speaker = serializers.CharField(max_length=20, help_text="The key of the speaker who said it.")
 
 
 # --- hotword lists -----------------------------------------------------------------------

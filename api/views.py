@@ -14,9 +14,10 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse, JsonResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
@@ -33,7 +34,7 @@ from api.schema import errors
 from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import exports, selectors, services
+from transcription import exports, selectors, services, speakers
 from transcription.models import Job
 
 MAX_ID_DIGITS = 18  # ids fit a 64-bit key
@@ -100,6 +101,10 @@ def _export_answer(fmt: str) -> OpenApiResponse:
     return OpenApiResponse(shape, description="The transcript as a file, in the format asked for.")
 
 
+EDIT_PARSERS = [JSONParser, FormParser, MultiPartParser]
+SPEAKER_KEY = OpenApiParameter(
+    "key", str, OpenApiParameter.PATH, description='The speaker\'s key: "S1", "S2"….'
+)
 EXPORT_TYPES = {(200, e.content_type.split(";")[0]): _export_answer(f) for f, e in exports.FORMATS.items()}
 
 
@@ -206,6 +211,67 @@ class JobViewSet(viewsets.GenericViewSet):
         response = HttpResponse(rendered.content, content_type=rendered.content_type)
         response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
         return response
+
+    @extend_schema(
+        summary="Name a speaker",
+        description="The name is the speaker's for the whole job: every segment and export follows.",
+        parameters=[SPEAKER_KEY],
+        request=s.SpeakerRenameSerializer,
+        responses={200: s.JobDetailSerializer, **errors(400, 404, 415)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"speakers/(?P<key>[^/.]{1,20})/rename",
+        parser_classes=EDIT_PARSERS,
+    )
+    def speaker_rename(self, request: Request, pk: str, key: str) -> Response:
+        data = parse(s.SpeakerRenameSerializer, request.data, request)
+        return self._speaker_edit(speakers.speaker_rename, pk, key=key, name=data["name"])
+
+    @extend_schema(
+        summary="Merge a speaker into another",
+        description="The speaker was `into` all along: their segments become `into`'s and they are no more.",
+        parameters=[SPEAKER_KEY],
+        request=s.SpeakerMergeSerializer,
+        responses={200: s.JobDetailSerializer, **errors(400, 404, 415)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"speakers/(?P<key>[^/.]{1,20})/merge",
+        parser_classes=EDIT_PARSERS,
+    )
+    def speaker_merge(self, request: Request, pk: str, key: str) -> Response:
+        data = parse(s.SpeakerMergeSerializer, request.data, request)
+        return self._speaker_edit(speakers.speaker_merge, pk, key=key, into=data["into"])
+
+    @extend_schema(
+        summary="Say who spoke a segment",
+        parameters=[
+            OpenApiParameter("index", int, OpenApiParameter.PATH, description="The segment's place, from 0.")
+        ],
+        request=s.SegmentSpeakerSerializer,
+        responses={200: s.JobDetailSerializer, **errors(400, 404, 415)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"segments/(?P<index>[0-9]{1,9})/speaker",
+        parser_classes=EDIT_PARSERS,
+    )
+    def segment_speaker(self, request: Request, pk: str, index: str) -> Response:
+        data = parse(s.SegmentSpeakerSerializer, request.data, request)
+        return self._speaker_edit(speakers.segment_move, pk, index=int(index), key=data["speaker"])
+
+    def _speaker_edit(self, service, pk: str, **arguments) -> Response:
+        """The owner's job through one of the speaker services; its refusal is a 400 with its message."""
+        job = selectors.job_get(user=self.request.user, job_id=job_id(pk))
+        try:
+            job = service(job=job, **arguments)
+        except ValueError as refusal:
+            raise ApiValidationError({"detail": gettext(str(refusal))}) from None
+        return Response(self._render(job))
 
     def _render(self, data, serializer_class: type[Serializer] = s.JobDetailSerializer, many: bool = False):
         return serializer_class(data, many=many, context={"request": self.request}).data

@@ -146,6 +146,7 @@ class HistoryFilterForm(forms.Form):
     )
     profile = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label=_("Model"))
     batch = forms.CharField(required=False, max_length=100, label=_("Batch"))
+    speaker = forms.CharField(required=False, max_length=80, label=_("Speaker"))
     date_from = forms.DateField(
         required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -165,6 +166,7 @@ class HistoryFilterForm(forms.Form):
             "status": data.get("status") or "",
             "profile": data.get("profile"),
             "batch": data.get("batch") or "",
+            "speaker": data.get("speaker") or "",
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
         }

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from transcription.models import Job
@@ -188,3 +188,41 @@ def _pg_cjk_term(jobs: QuerySet[Job], term: str, split: str, words: list[str]) -
     words += [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
     words += _PG_CJK_RUN.sub(" ", split).split()
     return jobs if split == runs[0] and len(split) == 2 else jobs.filter(_like_any_field(term))
+
+
+# --- speakers ---------------------------------------------------------------------------
+
+
+class _SpeakerNamed(Func):
+    """True when one of the names in a job's `speakers` ({"S1": {"name": ...}, ...}) is LIKE the
+    pattern, case-insensitively: the JSON's values looked at in the database, SQLite (json_each)
+    and PostgreSQL (jsonb_each) alike. The column is compiled by Django, so its alias holds in a
+    subquery too."""
+
+    output_field = BooleanField()
+    _SQL = {
+        "sqlite": "EXISTS (SELECT 1 FROM json_each({column}) AS speaker"
+        " WHERE json_extract(speaker.value, '$.name') LIKE %s ESCAPE '\\')",
+        "postgresql": "EXISTS (SELECT 1 FROM jsonb_each({column}) AS speaker"
+        " WHERE speaker.value->>'name' ILIKE %s ESCAPE '\\')",
+    }
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(F("speakers"))
+        self.pattern = pattern
+
+    def as_sql(self, compiler, connection, **extra):
+        if connection.vendor not in self._SQL:
+            raise NotImplementedError(f"speaker search on {connection.vendor}")
+        column, params = compiler.compile(self.source_expressions[0])
+        return self._SQL[connection.vendor].format(column=column), [*params, self.pattern]
+
+
+def with_speaker(jobs: QuerySet[Job], name: str) -> QuerySet[Job]:
+    """The jobs among `jobs` with a speaker whose given name holds `name`, whatever its case
+    ("ana" finds "Ana Lima"); unnamed speakers ("Speaker 1") have no name to find."""
+    name = " ".join(name.split())
+    if not name:
+        return jobs
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return jobs.filter(_SpeakerNamed(f"%{escaped}%"))

@@ -101,10 +101,11 @@ def job_search(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     search: str = "",
+    speaker: str = "",
 ) -> QuerySet[Job]:
     """The API's job list, newest first: the user's own jobs, every user's for staff. `profile` is
     a profile's name or id; `search`, in the display name and the transcript, is the history's
-    full-text search."""
+    full-text search; `speaker`, a name given to one of a job's speakers."""
     jobs = _visible_jobs(user=user).select_related("owner", "profile")
     jobs = jobs.defer("segments", "text", "raw_text", "corrections")
     if status:
@@ -117,6 +118,7 @@ def job_search(
         jobs = jobs.filter(queued_at__gte=created_after)
     if created_before:
         jobs = jobs.filter(queued_at__lt=created_before)
+    jobs = search_jobs.with_speaker(jobs, speaker)
     if search:
         owner_id = None if user.is_staff else user.pk
         jobs = search_jobs.matching(jobs, search_jobs.search_terms(search), owner_id=owner_id).all()
@@ -171,14 +173,15 @@ def job_history(
     status: str = "",
     profile: int | None = None,
     batch: str = "",
+    speaker: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
     after: str = "",
     before: str = "",
     limit: int = history.HISTORY_PAGE_SIZE,
 ) -> history.HistoryPage:
-    """One page of the user's jobs, newest first, matching a full-text `query` and the filters
-    (see history.page for the cursors)."""
+    """One page of the user's jobs, newest first, matching a full-text `query` and the filters,
+    `speaker` a name given to one of a job's speakers (see history.page for the cursors)."""
     jobs = Job.objects.filter(owner=user)
     if status:
         jobs = jobs.filter(status=status)
@@ -186,6 +189,7 @@ def job_history(
         jobs = jobs.filter(profile_id=profile)
     if batch:
         jobs = jobs.filter(options__batch=batch)
+    jobs = search_jobs.with_speaker(jobs, speaker)
     jobs = history.between_dates(jobs, date_from=date_from, date_to=date_to)
     jobs = jobs.select_related("profile").defer("segments", "raw_text", "corrections")
     terms = search_jobs.search_terms(query)

@@ -1,4 +1,5 @@
-"""Transcripts as documents: plain text, JSON with everything, and DOCX."""
+"""Transcripts as documents: plain text, JSON with everything, and DOCX. A diarized job's text
+and DOCX read as a script: one paragraph per turn, "Name: what they said"."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from transcription import speakers
 from transcription.exports import segments as seg
 
 FALLBACK_TITLE = "transcript"
@@ -19,6 +21,10 @@ def render_txt(job: Any, raw: bool) -> bytes:
     # A transcript people can paste: no timestamps, one segment per line (segments follow
     # pauses, so they make readable paragraphs).
     segments = seg.segments(job, raw)
+    if seg.job_speakers(job) and segments:
+        # One paragraph per turn, a blank line between them.
+        turns = [f"{s.speaker}: {s.text}" if s.speaker else s.text for s in seg.turns(segments)]
+        return ("\n\n".join(turns) + "\n").encode()
     lines = [s.text for s in segments] if segments else seg.job_text(job, raw).splitlines()
     text = "\n".join(line for line in lines if line.strip())
     return (text + "\n").encode() if text else b""
@@ -43,7 +49,23 @@ def render_json(job: Any, raw: bool) -> bytes:
         "finished": _iso(job.finished_at),
         "processing_seconds": job.processing_seconds,
     }
+    known = seg.job_speakers(job)
+    data["segments"] = [_with_speaker_name(known, s) for s in data["segments"]]
+    if known:
+        data["speakers"] = [
+            {"key": s.key, "name": s.name, "seconds": round(s.seconds, 3)} for s in speakers.of_job(job)
+        ]
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def _with_speaker_name(known: dict, segment: Any) -> Any:
+    """The segment with its speaker's shown name; a key the job does not know is no speaker."""
+    if not isinstance(segment, dict) or "speaker" not in segment:
+        return segment
+    name = seg.speaker_name(known, segment["speaker"])
+    if name:
+        return segment | {"speaker_name": name}
+    return {k: v for k, v in segment.items() if k != "speaker"}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -67,10 +89,13 @@ def render_docx(job: Any, raw: bool) -> bytes:
     meta.font.color.rgb = RGBColor(*_GREY)
 
     segments = seg.segments(job, raw)
-    for segment in segments:
+    # A diarized job: one paragraph per turn, the speaker's name in bold.
+    for segment in seg.turns(segments) if seg.job_speakers(job) else segments:
         paragraph = document.add_paragraph()
         stamp = paragraph.add_run(f"[{_clock(segment.start)}] ")
         stamp.font.color.rgb = RGBColor(*_GREY)
+        if segment.speaker:
+            paragraph.add_run(_xml_safe(f"{segment.speaker}: ")).bold = True
         paragraph.add_run(_xml_safe(segment.text))
     if not segments:
         for line in seg.job_text(job, raw).splitlines():

@@ -1,6 +1,7 @@
 """Subtitles (SRT and WebVTT): cues made valid whatever the segments are like (sorted, never
 overlapping, never empty or zero-length) and wrapped into short lines, breaking between words or
-between any two CJK characters."""
+between any two CJK characters. A diarized job's cues say who speaks: SRT as "Name: " before the
+text, WebVTT with a voice tag, `<v Name>`. Each cue comes from one segment, so from one speaker."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class Cue:
     start_ms: int
     end_ms: int
     lines: tuple[str, ...]
+    speaker: str = ""  # the name shown for who says it; "" when the job was not diarized
 
 
 def subtitle_cues(job: Any, *, raw: bool = False) -> list[Cue]:
@@ -43,12 +45,16 @@ def subtitle_cues(job: Any, *, raw: bool = False) -> list[Cue]:
         # Text without segments should not happen; if it does, the text spans the audio.
         text = seg.tidy(seg.job_text(job, raw))
         segments = [seg.Segment(0.0, seg.seconds(getattr(job, "duration", None)), text)] if text else []
-    blocks = [_cue_blocks(s.text) for s in segments]
+    blocks = [_cue_blocks(s.text, _prefix(s.speaker)) for s in segments]
     spans = _fit_spans([(_ms(s.start), _ms(s.end)) for s in segments], [len(b) for b in blocks])
     cues: list[Cue] = []
-    for (start, end), block in zip(spans, blocks, strict=True):
-        cues.extend(_share_time(start, end, block))
+    for (start, end), block, segment in zip(spans, blocks, segments, strict=True):
+        cues.extend(_share_time(start, end, block, segment.speaker))
     return cues
+
+
+def _prefix(speaker: str) -> str:
+    return f"{speaker}: " if speaker else ""
 
 
 def _ms(seconds: float) -> int:
@@ -75,7 +81,7 @@ def _fit_spans(spans: list[tuple[int, int]], cue_counts: list[int]) -> list[tupl
     return fitted
 
 
-def _share_time(start: int, end: int, blocks: list[tuple[str, ...]]) -> list[Cue]:
+def _share_time(start: int, end: int, blocks: list[tuple[str, ...]], speaker: str) -> list[Cue]:
     """Split [start, end] among a segment's cues in proportion to their length in characters;
     the caller guarantees at least 1 ms per cue."""
     weights = [sum(len(line) for line in lines) for lines in blocks]
@@ -86,14 +92,16 @@ def _share_time(start: int, end: int, blocks: list[tuple[str, ...]]) -> list[Cue
         remaining = len(blocks) - i - 1
         cue_end = start + round((end - start) * done / total)
         cue_end = min(max(cue_end, cue_start + 1), end - remaining)
-        cues.append(Cue(cue_start, cue_end, lines))
+        cues.append(Cue(cue_start, cue_end, lines, speaker))
         cue_start = cue_end
     return cues
 
 
-def _cue_blocks(text: str) -> list[tuple[str, ...]]:
-    """A segment's text as cues of at most MAX_LINES_PER_CUE lines."""
+def _cue_blocks(text: str, prefix: str = "") -> list[tuple[str, ...]]:
+    """A segment's text as cues of at most MAX_LINES_PER_CUE lines, narrower by the speaker's
+    prefix (up to half a line) so that SRT's "Name: " line still fits."""
     width = MAX_LINE_CHARS_CJK if _HAS_CJK.search(text) else MAX_LINE_CHARS
+    width -= min(len(prefix), width // 2)
     lines = wrap_line(text, width)
     return [tuple(lines[i : i + MAX_LINES_PER_CUE]) for i in range(0, len(lines), MAX_LINES_PER_CUE)]
 
@@ -167,6 +175,7 @@ def render_srt(job: Any, raw: bool) -> bytes:
         timing = f"{_timestamp(cue.start_ms, ',')} --> {_timestamp(cue.end_ms, ',')}"
         # An arrow inside the text could be read as a timing line by lenient parsers.
         text = "\n".join(line.replace("-->", "->") for line in cue.lines)
+        text = _prefix(cue.speaker.replace("-->", "->")) + text
         blocks.append(f"{number}\n{timing}\n{text}\n\n")  # a blank line ends every cue, the last too
     return "".join(blocks).encode()
 
@@ -175,7 +184,9 @@ def render_vtt(job: Any, raw: bool) -> bytes:
     blocks = []
     for cue in subtitle_cues(job, raw=raw):
         timing = f"{_timestamp(cue.start_ms, '.')} --> {_timestamp(cue.end_ms, '.')}"
-        blocks.append(f"{timing}\n" + "\n".join(_vtt_escape(line) for line in cue.lines) + "\n")
+        text = "\n".join(_vtt_escape(line) for line in cue.lines)
+        voice = f"<v {_vtt_escape(cue.speaker)}>" if cue.speaker else ""
+        blocks.append(f"{timing}\n{voice}{text}\n")
     return ("WEBVTT\n\n" + "\n".join(blocks)).encode()
 
 
