@@ -34,7 +34,7 @@ def test_it_shows_a_given_name_or_a_numbered_speaker_in_the_users_language(alice
     job = diarized(alice)
     assert speakers.names(job) == {"S1": "Speaker 1", "S2": "Ana", "S3": "Speaker 3"}
     with translation.override("zh-hans"):
-        assert speakers.display_name(job.speakers, "S1") == "发言人 1"
+        assert speakers.display_name(job.speakers, "S1") == "说话人 1"
     assert speakers.segment_speaker(job, job.segments[1]) == "Ana"
     assert speakers.segment_speaker(job, {"start": 0, "end": 1, "text": "x"}) == ""
 
