@@ -40,7 +40,7 @@ def test_it_shows_who_spoke_and_renames_a_speaker(portal_url, browser, alice, tm
     first = page.locator("ol.segments li").first
     expect(first.locator(".speaker")).to_have_text("Speaker 1")
     row = table.locator('tr[data-speaker="S1"]')
-    row.locator("input[name=name]").fill("Elinor")
+    row.locator("form.rename input[name=name]").fill("Elinor")
     row.locator("form.rename button").click()
     expect(first.locator(".speaker")).to_have_text("Elinor")
     reader_lines = page.locator('ol.segments li[data-speaker="S1"] .speaker')
