@@ -60,7 +60,7 @@ test: venv-dev
 
 test-postgres: venv
 	scripts/ensure-postgres.sh
-	$(MAKE) test DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/test}
+	$(MAKE) test PORTAL_DATABASE_TESTS_ONLY=1 DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/test}
 
 lint: venv-dev $(NODE_STAMP)
 	$(VENV)/bin/ruff check .

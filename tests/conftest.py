@@ -143,3 +143,17 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter and os.environ.get("PORTAL_REQUIRE_ALL_TESTS") and _required_skips(reporter):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# `make test-postgres` (PORTAL_DATABASE_TESTS_ONLY=1) runs only the tests that use the database:
+# the others (engines, decoding, diarization, text rules…) run the same on any database, and
+# already ran on SQLite in `make test`; running them twice would only double CI's time.
+def pytest_collection_modifyitems(config, items) -> None:
+    if os.environ.get("PORTAL_DATABASE_TESTS_ONLY") != "1":
+        return
+    database = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+    kept = [i for i in items if i.get_closest_marker("django_db") or database & set(i.fixturenames)]
+    dropped = [i for i in items if i not in kept]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

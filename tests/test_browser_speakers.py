@@ -47,6 +47,7 @@ def test_it_shows_who_spoke_and_renames_a_speaker(portal_url, browser, alice, tm
     expect(reader_lines).to_have_text(["Elinor"] * reader_lines.count())
     assert Job.objects.get(pk=job.pk).speakers["S1"]["name"] == "Elinor"
 
+    page.wait_for_load_state("load")  # the page came back after the rename: its scripts have run
     table.locator('tr[data-speaker="S2"] input.follow').check()
     expect(page.locator("ol.segments li.other-speaker")).to_have_count(
         page.locator('ol.segments li[data-speaker]:not([data-speaker="S2"])').count()
