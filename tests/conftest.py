@@ -147,12 +147,26 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 # `make test-postgres` (PORTAL_DATABASE_TESTS_ONLY=1) runs only the tests that use the database:
 # the others (engines, decoding, diarization, text rules…) run the same on any database, and
-# already ran on SQLite in `make test`; running them twice would only double CI's time.
+# already ran on SQLite in `make test`; running them twice would only double CI's time. The slow
+# end-to-end files (a real browser, worker processes killed and restarted, real models on long
+# recordings) run on SQLite only, for the same reason: what they check is not the database's.
+SQLITE_ONLY_END_TO_END = (
+    "test_browser", "test_reliability", "test_redis_restart", "test_poison_jobs", "test_scale_out",
+    "test_jobs_multilingual", "test_jobs_speakers", "test_voice_profiles",
+)  # fmt: skip
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     if os.environ.get("PORTAL_DATABASE_TESTS_ONLY") != "1":
         return
     database = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
-    kept = [i for i in items if i.get_closest_marker("django_db") or database & set(i.fixturenames)]
+
+    def wanted(item) -> bool:
+        if Path(str(item.fspath)).stem.startswith(SQLITE_ONLY_END_TO_END):
+            return False
+        return bool(item.get_closest_marker("django_db") or database & set(item.fixturenames))
+
+    kept = [i for i in items if wanted(i)]
     dropped = [i for i in items if i not in kept]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
