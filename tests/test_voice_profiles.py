@@ -131,3 +131,33 @@ def test_it_lets_nobody_else_remember_a_voice_from_a_job(client, alice, bob):
     assert client.post(reverse("voice_remember", args=[job.id, "S1"]), {"name": "X"}).status_code == 404
     assert not VoiceProfile.objects.exists()
     assert Job.objects.get(pk=job.pk).speakers["S1"]["name"] == ""
+
+
+def test_it_answers_a_script_with_the_name_the_voice_gave(client, alice):
+    job = diarized(
+        alice, speakers={"S1": {"name": "", "voice": unit(1)}, "S2": {"name": "", "voice": unit(0, 1)}}
+    )
+    client.force_login(alice)
+    url = reverse("voice_remember", args=[job.id, "S2"])
+    response = client.post(url, {"name": "Marianne"}, HTTP_ACCEPT="application/json")
+    assert response.json() == {"speakers": {"S1": "Speaker 1", "S2": "Marianne"}}
+
+
+def test_it_finds_the_nearest_turn_between_and_around_turns():
+    from transcription import diarize
+
+    found = diarize.Diarization(
+        turns=[diarize.Turn(0.0, 1.0, 1), diarize.Turn(2.0, 3.0, 2), diarize.Turn(5.0, 6.0, 1)],
+        speakers=2,
+        centroids=np.zeros((0, 256)),
+    )
+    assert [found.speaker_at(t) for t in (-1.0, 0.5, 1.4, 1.6, 2.5, 3.9, 4.1, 9.0)] == [
+        1,
+        1,
+        1,
+        2,
+        2,
+        2,
+        1,
+        1,
+    ]

@@ -14,6 +14,7 @@ that number when the user gives it. The model is loaded once and stays resident 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib.util
 import logging
@@ -61,10 +62,14 @@ class Diarization:
     centroids: np.ndarray
 
     def speaker_at(self, time: float) -> int | None:
-        """The speaker of the turn nearest to `time` (inside one, or the closest one)."""
+        """The speaker of the turn nearest to `time` (inside one, or the closest one). Turns are in
+        order and never overlap, so only the turn starting at or before `time` and the next one can
+        be nearest: a bisection, not a scan (it runs for every word of a long meeting)."""
         if not self.turns:
             return None
-        return min(self.turns, key=lambda t: _distance_to(t, time)).speaker
+        at = bisect.bisect_right(self.turns, time, key=lambda t: t.start)
+        near = self.turns[max(0, at - 1) : at + 1]
+        return min(near, key=lambda t: _distance_to(t, time)).speaker
 
 
 def _distance_to(turn: Turn, time: float) -> float:

@@ -48,7 +48,8 @@ def label(
 
 
 def number(key: str) -> int:
-    return int(key[1:])
+    """1 for "S1"; 0 for anything that is not a speaker key."""
+    return int(key[1:]) if key[:1] == "S" and key[1:].isdigit() else 0
 
 
 def identify(

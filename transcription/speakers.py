@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
 from transcription.models import Job, VoiceProfile
+from transcription.speaker_turns import number
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +56,6 @@ class Speaker:
     def colour(self) -> int:
         """1..PALETTE_SIZE: the CSS class the pages colour this speaker with."""
         return (self.number - 1) % PALETTE_SIZE + 1
-
-
-def number(key: str) -> int:
-    return int(key[1:]) if key[:1] == "S" and key[1:].isdigit() else 0
 
 
 def display_name(speakers: dict, key: str) -> str:

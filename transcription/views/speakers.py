@@ -49,7 +49,11 @@ def segment_speaker(request: HttpRequest, job_id, index: int) -> HttpResponse:
 def voice_remember(request: HttpRequest, job_id, key: str) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
     name = request.POST.get("name", "")
-    edit = lambda: speakers.voice_remember(job=job, key=key, name=name) and job  # noqa: E731
+
+    def edit():
+        speakers.voice_remember(job=job, key=key, name=name)
+        return selectors.job_get(user=request.user, job_id=job_id)  # named after the voice now
+
     return _answer(
         request, job, edit, _("Voice remembered: this person will be named in your next recordings.")
     )
