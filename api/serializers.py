@@ -97,9 +97,11 @@ class JobCreateSerializer(serializers.Serializer):
     speakers = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=8,
+        max_length=20,
         help_text="Tell speakers apart (diarization): `off`, `auto` (the number found), or how many people "
-        "speak (1-16); absent or empty: the profile's default (`diarize_default`).",
+        "speak (1-16); or a stereo call with one side per channel, `call-agent-left` or `call-agent-right` "
+        "(each channel recognised on its own, its speaker's `role` agent or customer); absent or empty: "
+        "the profile's default (`diarize_default`).",
     )
     name = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text="Display name (one file only)."
@@ -192,9 +194,12 @@ class SegmentSerializer(serializers.Serializer):
 
 
 class SpeakerSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text='"S1", "S2"…: in order of first appearance.')
-    name = serializers.CharField(help_text='The name given, else "Speaker 1"….')
+    key = serializers.CharField(
+        help_text='"S1", "S2"…: in order of first appearance; for a call, by channel (S1 the left).'
+    )
+    name = serializers.CharField(help_text='The name given, else a call side ("Agent"), else "Speaker 1"….')
     seconds = serializers.FloatField(help_text="Talk time: the length of their segments.")
+    role = serializers.CharField(help_text="A call's side: `agent` or `customer`; empty otherwise.")
 
 
 class CorrectionSerializer(serializers.Serializer):
@@ -253,7 +258,10 @@ class JobDetailSerializer(JobSummarySerializer):
 
     @extend_schema_field(SpeakerSerializer(many=True))
     def get_speakers(self, job: Job) -> list:
-        talk = [{"key": s.key, "name": s.name, "seconds": round(s.seconds, 3)} for s in speakers.of_job(job)]
+        talk = [
+            {"key": s.key, "name": s.name, "seconds": round(s.seconds, 3), "role": s.role}
+            for s in speakers.of_job(job)
+        ]
         return SpeakerSerializer(talk, many=True).data
 
     def get_hotword_lists(self, job: Job) -> list[int]:

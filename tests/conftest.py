@@ -152,7 +152,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 # recordings) run on SQLite only, for the same reason: what they check is not the database's.
 SQLITE_ONLY_END_TO_END = (
     "test_browser", "test_reliability", "test_redis_restart", "test_poison_jobs", "test_scale_out",
-    "test_jobs_multilingual", "test_jobs_speakers", "test_voice_profiles",
+    "test_jobs_multilingual", "test_jobs_speakers", "test_voice_profiles", "test_jobs_calls",
 )  # fmt: skip
 
 

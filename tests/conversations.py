@@ -60,3 +60,16 @@ MEETING = [
 ]  # fmt: skip
 # Two people: the reader and the CMU speaker.
 CALL = [("reader", 0), ("cmu", 0), ("reader", 1), ("cmu", 1), ("reader", 2), ("cmu", 2)]
+
+
+def call_recording(conv: Conversation, *, left: str, crosstalk: float = 0.01) -> np.ndarray:
+    """The conversation as a stereo call, (samples, 2): voice `left` on the left channel, every
+    other voice on the right, each channel hearing the other side faintly (`crosstalk`, -40 dB:
+    a phone line's echo), as a call centre's recorder writes it."""
+    stereo = np.zeros((conv.samples.size, 2), dtype="f4")
+    for turn in conv.turns:
+        span = slice(int(turn.start * SAMPLE_RATE), int(turn.end * SAMPLE_RATE))
+        side = 0 if turn.voice == left else 1
+        stereo[span, side] = conv.samples[span]
+        stereo[span, 1 - side] = conv.samples[span] * crosstalk
+    return stereo

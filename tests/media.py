@@ -14,23 +14,24 @@ RATE = 16_000
 def encode(
     samples: np.ndarray | None, dest: Path, *, audio_codec: str | None, video_codec: str | None = None
 ) -> Path:
-    """Write `samples` (16 kHz mono float32) with `audio_codec`, plus a small black video track
-    of the same length when `video_codec` is given. `samples=None` with a video codec makes a
-    two-second video with no audio track at all."""
+    """Write `samples` (16 kHz float32: mono, or (n, 2) for stereo) with `audio_codec`, plus a small
+    black video track of the same length when `video_codec` is given. `samples=None` with a video
+    codec makes a two-second video with no audio track at all."""
     seconds = len(samples) / RATE if samples is not None else 2.0
     with av.open(str(dest), "w") as out:
         video = _video_stream(out, video_codec) if video_codec else None
-        audio = _audio_stream(out, audio_codec) if audio_codec and samples is not None else None
+        layout = "stereo" if samples is not None and samples.ndim == 2 else "mono"
+        audio = _audio_stream(out, audio_codec, layout) if audio_codec and samples is not None else None
         if video:
             _write_video(out, video, seconds)
         if audio:
-            _write_audio(out, audio, samples)
+            _write_audio(out, audio, samples, layout)
     return dest
 
 
-def _audio_stream(out, codec: str):
+def _audio_stream(out, codec: str, layout: str):
     rate = 48_000 if codec in ("libopus", "opus") else RATE
-    stream = out.add_stream(codec, rate=rate, layout="mono")
+    stream = out.add_stream(codec, rate=rate, layout=layout)
     return stream
 
 
@@ -49,10 +50,11 @@ def _write_video(out, stream, seconds: float) -> None:
     out.mux(stream.encode(None))
 
 
-def _write_audio(out, stream, samples: np.ndarray) -> None:
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
+def _write_audio(out, stream, samples: np.ndarray, layout: str) -> None:
+    planes = np.ascontiguousarray(samples.reshape(-1, 1 if layout == "mono" else 2).T, dtype=np.float32)
+    frame = av.AudioFrame.from_ndarray(planes, format="fltp", layout=layout)
     frame.sample_rate, frame.pts = RATE, 0
-    resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=stream.rate)
+    resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=stream.rate)
     for chunk in resampler.resample(frame) + resampler.resample(None):
         out.mux(stream.encode(chunk))
     out.mux(stream.encode(None))

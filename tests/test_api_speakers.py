@@ -43,8 +43,8 @@ def test_it_shows_the_speakers_and_each_segments_speaker(alice, job):
     data = api_for(alice).get(f"{JOBS}{job.id}/").json()
 
     assert data["speakers"] == [
-        {"key": "S1", "name": "Speaker 1", "seconds": 3.0},
-        {"key": "S2", "name": "Ana", "seconds": 2.0},
+        {"key": "S1", "name": "Speaker 1", "seconds": 3.0, "role": ""},
+        {"key": "S2", "name": "Ana", "seconds": 2.0, "role": ""},
     ]
     assert [(s["speaker"], s["speaker_name"]) for s in data["segments"]] == [
         ("S1", "Speaker 1"),
@@ -67,7 +67,7 @@ def test_it_renames_a_speaker(alice, job):
     response = api_for(alice).post(url(job, "speakers/S1/rename"), {"name": "  Obi-Wan  "}, format="json")
 
     assert response.status_code == 200
-    assert response.json()["speakers"][0] == {"key": "S1", "name": "Obi-Wan", "seconds": 3.0}
+    assert response.json()["speakers"][0] == {"key": "S1", "name": "Obi-Wan", "seconds": 3.0, "role": ""}
     assert response.json()["segments"][2]["speaker_name"] == "Obi-Wan"
     job.refresh_from_db()
     assert job.speakers == {"S1": {"name": "Obi-Wan"}, "S2": {"name": "Ana"}}
@@ -77,7 +77,7 @@ def test_it_merges_a_speaker_into_another(alice, job):
     response = api_for(alice).post(url(job, "speakers/S2/merge"), {"into": "S1"}, format="json")
 
     assert response.status_code == 200
-    assert response.json()["speakers"] == [{"key": "S1", "name": "Speaker 1", "seconds": 5.0}]
+    assert response.json()["speakers"] == [{"key": "S1", "name": "Speaker 1", "seconds": 5.0, "role": ""}]
     job.refresh_from_db()
     assert job.speakers == {"S1": {"name": ""}}
     assert [s["speaker"] for s in job.segments] == ["S1", "S1", "S1"]

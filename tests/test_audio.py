@@ -202,3 +202,43 @@ def test_it_refuses_formats_off_the_list_in_the_probe_too(tmp_path):
     from tests.hostile import PNG
 
     assert audio.probe_duration(write(tmp_path, "photo.wav", PNG)) is None
+
+
+@pytest.mark.parametrize(
+    "name, codec", [("call.wav", None), ("call.mp3", "libmp3lame"), ("call.flac", "flac")]
+)
+def test_it_decodes_one_channel_of_a_stereo_call(tmp_path, name, codec):
+    """Interleaved (WAV) and planar (MP3's float planes) frames alike: each channel alone, the other
+    side silent in it; and the mix of both without a channel."""
+    import soundfile as sf
+
+    from tests.media import encode
+
+    voice = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav", max_seconds=60)
+    stereo = np.zeros((voice.size * 2, 2), dtype=np.float32)
+    stereo[: voice.size, 0] = voice  # the left side speaks first, then the right one
+    stereo[voice.size :, 1] = voice
+    path = tmp_path / name
+    if codec is None:
+        sf.write(path, stereo, 16_000, subtype="PCM_16")
+    else:
+        encode(stereo, path, audio_codec=codec)
+    half = voice.size
+    left = audio.decode(path, max_seconds=60, channel=0)
+    right = audio.decode(path, max_seconds=60, channel=1)
+    both = audio.decode(path, max_seconds=60)
+    loud = np.abs(voice).max()
+    offset = left.size - stereo.shape[0]  # an encoder's leading padding, if any
+    assert 0 <= offset < 0.1 * 16_000
+    assert np.abs(left[offset : offset + half]).max() > 0.8 * loud
+    assert np.abs(left[offset + half + 800 :]).max() < 0.01
+    assert np.abs(right[offset : offset + half - 800]).max() < 0.01
+    assert np.abs(right[offset + half :]).max() > 0.8 * loud
+    assert np.abs(both).max() == pytest.approx(loud / 2, rel=0.2)
+
+
+def test_it_says_a_mono_recording_has_no_second_channel():
+    path = AUDIO / "sense_and_sensibility_01_austen_64kb-0880.wav"
+    assert audio.decode(path, max_seconds=60, channel=0).size > 0  # its only channel is channel 0
+    with pytest.raises(audio.AudioDecodeError, match="has one channel: a call"):
+        audio.decode(path, max_seconds=60, channel=1)

@@ -76,6 +76,34 @@ def test_it_averages_every_channel_count(tmp_path, codec, fmt, ext, sample_forma
     assert np.median(samples[1000:]) == pytest.approx(levels.mean(), abs=tolerance)
 
 
+@pytest.mark.parametrize(
+    "codec, fmt, ext, sample_format",
+    [
+        ("pcm_s16le", "wav", "wav", None),
+        ("pcm_u8", "wav", "wav", None),
+        ("wavpack", "matroska", "mka", "s16p"),
+        ("wavpack", "matroska", "mka", "fltp"),
+    ],
+)
+def test_it_decodes_one_channel_of_a_call_exactly(tmp_path, codec, fmt, ext, sample_format):
+    """A call's channel alone (one side of it): packed and planar, signed and unsigned."""
+    levels = np.array([-0.5, 0.75])
+    path = levels_file(
+        tmp_path, codec=codec, fmt=fmt, ext=ext, channels=2, levels=levels, sample_format=sample_format
+    )
+    tolerance = 1 / 128 if codec == "pcm_u8" else 2e-4
+    for channel in (0, 1):
+        samples = decode_isolated(path, max_seconds=60, channel=channel)
+        assert samples.size == 8000
+        assert np.median(samples[1000:]) == pytest.approx(levels[channel], abs=tolerance)
+
+
+def test_it_says_a_mono_file_is_no_call(tmp_path):
+    path = levels_file(tmp_path, codec="pcm_s16le", fmt="wav", ext="wav", channels=1, levels=np.array([0.5]))
+    with pytest.raises(audio.AudioDecodeError, match="has one channel"):
+        decode_isolated(path, max_seconds=60, channel=1)
+
+
 @pytest.mark.parametrize("channels", [2, 8, 64])
 def test_it_averages_loud_channels_without_clipping_or_scaling(tmp_path, channels):
     """FFmpeg's own downmix would scale each channel by 0.707 and sum: 8 loud channels clip."""

@@ -46,6 +46,10 @@ NOT_MEDIA = gettext_noop(
 NOT_ACCEPTED = gettext_noop(
     "This file looks like a {format}, which is not an accepted audio or video format."
 )
+NOT_TWO_CHANNELS = gettext_noop(
+    "This recording has one channel: a call with one speaker per channel needs a stereo recording. "
+    "Transcribe it again without the call option to tell the speakers apart by voice."
+)
 TOO_LONG = gettext_noop("This recording is longer than the limit of {limit}.")
 TOO_BIG = gettext_noop(
     "This recording is too long to process: decoded, it would take more than {megabytes} MB of memory "
@@ -106,21 +110,26 @@ class _SampleBuffer:
 
 
 def decode(
-    path: str | Path, *, max_seconds: float, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
+    path: str | Path,
+    *,
+    max_seconds: float,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+    channel: int | None = None,
 ) -> np.ndarray:
     """Return the file's first audio track as 16 kHz mono float32 samples, stopping as soon as
-    they would pass `max_seconds` or take more than `max_decoded_bytes` of memory.
+    they would pass `max_seconds` or take more than `max_decoded_bytes` of memory. With
+    `channel` (0 left, 1 right), only that channel: a call recorded one speaker per channel.
 
     This runs FFmpeg in the calling process: a decoder bug on a crafted file can take that process
     down with it. The worker and the upload path use transcription/media_sandbox.py instead, which
     runs this in a short-lived child process under resource limits."""
     limit = SampleLimit.of(max_seconds=max_seconds, max_decoded_bytes=max_decoded_bytes)
     samples = _SampleBuffer(limit)
-    decode_into(path, samples)
+    decode_into(path, samples, channel=channel)
     return samples.result()
 
 
-def decode_into(path: str | Path, sink: SampleSink) -> None:
+def decode_into(path: str | Path, sink: SampleSink, *, channel: int | None = None) -> None:
     """Decode the file's first audio track into `sink` as 16 kHz mono float32 chunks. The sink
     enforces the sample limit (it raises AudioDecodeError when one chunk more would pass it)."""
     import av  # PyAV: imported here so the web process can start without touching FFmpeg
@@ -133,7 +142,7 @@ def decode_into(path: str | Path, sink: SampleSink) -> None:
         stream = next((s for s in container.streams if s.type == "audio"), None)
         if stream is None:
             raise AudioDecodeError(gettext_noop("This file has no audio track."))
-        _decode_stream(av, container, stream, sink)
+        _decode_stream(av, container, stream, sink, channel)
     if sink.size == 0:
         raise AudioDecodeError(
             gettext_noop("No audio could be decoded from this file: it may be damaged or truncated.")
@@ -174,7 +183,7 @@ def _accepted(container) -> bool:
     return bool(set(container.format.name.split(",")) & ALLOWED_FORMATS)
 
 
-def _decode_stream(av, container, stream, sink: SampleSink) -> None:
+def _decode_stream(av, container, stream, sink: SampleSink, channel: int | None) -> None:
     if stream.codec_context is None:  # FFmpeg has no decoder for this stream's codec
         raise AudioDecodeError(NOT_MEDIA)
     stream.codec_context.thread_type = "NONE"  # no decoder threads: one core, and none to spawn
@@ -182,10 +191,12 @@ def _decode_stream(av, container, stream, sink: SampleSink) -> None:
     to_16k = mono16k.To16k(av, sink)
     try:
         for frame in mono16k.frames(container, stream):
-            to_16k.feed(*mono16k.mono(frame))
+            to_16k.feed(*mono16k.mono(frame, channel))
         to_16k.flush()
     except MemoryError:
         raise
+    except mono16k.MissingChannel as exc:
+        raise AudioDecodeError(NOT_TWO_CHANNELS) from exc
     except (av.error.FFmpegError, ValueError, OverflowError) as exc:
         # A file that breaks off mid-way still gives what came before; only fail if nothing did.
         if not sink.size:

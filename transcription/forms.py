@@ -48,6 +48,8 @@ SPEAKER_CHOICES = [
     ("off", _("Off: one voice")),
     ("auto", _("On: find how many")),
     *[(str(n), _("%(count)d people") % {"count": n}) for n in range(2, 9)],
+    ("call-agent-left", _("A call, one side per channel: agent left, customer right")),
+    ("call-agent-right", _("A call, one side per channel: customer left, agent right")),
 ]
 
 
@@ -70,7 +72,10 @@ class UploadForm(forms.Form):
         choices=SPEAKER_CHOICES,
         required=False,
         label=_("Speakers"),
-        help_text=_("Tell who spoke when. Give the number of people if you know it."),
+        help_text=_(
+            "Tell who spoke when. Give the number of people if you know it. For a stereo call "
+            "recording with one side on each channel, say which side the agent is on."
+        ),
     )
     hotword_lists = forms.ModelMultipleChoiceField(
         queryset=HotwordList.objects.none(),

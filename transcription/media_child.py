@@ -110,7 +110,7 @@ def main() -> None:
                 max_seconds=request["max_seconds"], max_decoded_bytes=request["max_decoded_bytes"]
             )
             sink = _FileSink(request["output_fd"], limit)
-            audio.decode_into(path, sink)
+            audio.decode_into(path, sink, channel=request.get("channel"))
             sink.finish()
             result = {"samples": sink.size}
     except AudioDecodeError as exc:

@@ -124,11 +124,13 @@ def decode_isolated(
     memory_bytes: int | None = None,
     scratch_dir: str | Path | None = None,
     stats: IsolationStats | None = None,
+    channel: int | None = None,
 ) -> np.ndarray:
     """audio.decode(path, ...) in a child process under resource limits: 16 kHz mono float32
-    samples, or AudioDecodeError with a message for the user. Raises FileNotFoundError (as
-    audio.decode does) if `path` does not exist. The samples' temporary file goes in
-    `scratch_dir` (default: tempfile.gettempdir(), i.e. TMPDIR) and is gone when this returns."""
+    samples (of one `channel` only, when given), or AudioDecodeError with a message for the user.
+    Raises FileNotFoundError (as audio.decode does) if `path` does not exist. The samples'
+    temporary file goes in `scratch_dir` (default: tempfile.gettempdir(), i.e. TMPDIR) and is gone
+    when this returns."""
     import numpy as np
 
     Path(path).stat()  # a missing file is the caller's problem, not the upload's
@@ -142,6 +144,7 @@ def decode_isolated(
     )
     request = {"op": "decode", "path": str(path), "max_seconds": max_seconds}
     request["max_decoded_bytes"] = max_decoded_bytes
+    request["channel"] = channel
     fd, name = tempfile.mkstemp(prefix="portal-samples-", suffix=".f32", dir=scratch_dir)
     os.unlink(name)  # the descriptors keep it; nothing to clean up, whatever happens next
     with open(fd, "rb") as output:

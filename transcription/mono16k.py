@@ -58,8 +58,13 @@ _SAMPLE_FORMATS = {
 }
 
 
-def mono(frame) -> tuple[np.ndarray, int]:
-    """The frame's channels averaged into one, as float32, and its sample rate.
+class MissingChannel(ValueError):
+    """One channel of a call was asked for, and the recording does not have it (it is mono)."""
+
+
+def mono(frame, channel: int | None = None) -> tuple[np.ndarray, int]:
+    """The frame's channels averaged into one, as float32, and its sample rate; or only
+    `channel` (0 = left, 1 = right) of it, for a call recorded with one speaker per channel.
 
     Read plane by plane (`AudioPlane(frame, i)` for i below the channel count), never through
     `frame.planes` or `frame.to_ndarray()`: PyAV finds the planes by walking FFmpeg's plane pointers
@@ -77,6 +82,10 @@ def mono(frame) -> tuple[np.ndarray, int]:
     if kind is None or channels < 1 or rate < 1:
         raise ValueError(f"unusable audio frame: {name}, {channels} channels, {rate} Hz")
     dtype, zero, scale = kind
+    if channel is not None:
+        if channel >= channels:
+            raise MissingChannel(f"channel {channel} of a frame with {channels}")
+        return _scaled(_one_channel(frame, planar, dtype, count, channels, channel), zero, scale), rate
     # float32 sums 8- and 16-bit samples exactly (64 channels of them), float64 the wider ones.
     exact = np.float32 if dtype in ("u1", "i2", "f4") else np.float64
     # Summed channel by channel, not by a matrix product: numpy's BLAS allocates its buffers on
@@ -92,11 +101,27 @@ def mono(frame) -> tuple[np.ndarray, int]:
             mean += interleaved[index::channels]
     if channels > 1:
         mean /= channels
+    return _scaled(mean, zero, scale), rate
+
+
+def _one_channel(frame, planar: bool, dtype: str, count: int, channels: int, channel: int) -> np.ndarray:
+    import numpy as np
+    from av.audio.plane import AudioPlane
+
+    if planar:
+        return np.frombuffer(AudioPlane(frame, channel), dtype=dtype, count=count).astype(np.float64)
+    interleaved = np.frombuffer(AudioPlane(frame, 0), dtype=dtype, count=count * channels)
+    return interleaved[channel::channels].astype(np.float64)
+
+
+def _scaled(values: np.ndarray, zero: float, scale: float) -> np.ndarray:
+    import numpy as np
+
     if zero:
-        mean -= zero
+        values -= zero
     if scale != 1.0:
-        mean *= scale
-    return mean.astype(np.float32, copy=False), rate
+        values *= scale
+    return values.astype(np.float32, copy=False)
 
 
 class To16k:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
+from transcription import calls
 from transcription.engine import EngineConfig, Recognition, whisper_packaged
 from transcription.engine.funasr_dialects import NANO_LANGUAGES
 from transcription.engine.funasr_engine import SILERO_VAD, bundled_fsmn_vad_dir
@@ -109,18 +110,24 @@ MAX_SPEAKERS = 16
 
 def diarize_options(profile, speakers: str = "") -> dict:
     """Whether an upload's speakers are told apart, as stored in its job's options: `speakers` is
-    "" (the profile's default), "off", "auto" (the number found), or the number of people
-    (1-16). ValidationError for anything else."""
+    "" (the profile's default), "off", "auto" (the number found), the number of people (1-16), or
+    a call recorded one speaker per channel ("call-agent-left", "call-agent-right": each channel
+    recognised on its own, see calls.py). ValidationError for anything else."""
     value = (speakers or "").strip().lower()
     if value == "":
         value = "auto" if profile.diarize_default else "off"
     if value == "off":
         return {}
+    if value in calls.LAYOUTS:  # word timings split a segment where the other side spoke
+        return {"diarize": {"channels": calls.LAYOUTS[value]}, "words": True}
     if value == "auto":
         return {"diarize": {"speakers": 0}}
     if value.isdigit() and 1 <= int(value) <= MAX_SPEAKERS:
         return {"diarize": {"speakers": int(value)}}
-    message = gettext("Speakers: “off”, “auto”, or how many people speak (1 to %(max)s).")
+    message = gettext(
+        "Speakers: “off”, “auto”, how many people speak (1 to %(max)s), "
+        "or a call: “call-agent-left” or “call-agent-right”."
+    )
     raise ValidationError(message % {"max": MAX_SPEAKERS}, code="speakers")
 
 

@@ -11,6 +11,7 @@ batch. Every write goes through services.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ from rq.timeouts import JobTimeoutException
 
 from transcription import (
     audio,
+    calls,
     diarize,
     media_sandbox,
     postprocess,
@@ -103,9 +105,10 @@ class _Member:
     callback raised (a cancel), why it left the run."""
 
     job: Job
-    samples: np.ndarray
+    samples: np.ndarray  # mono: what the job's length, diarization and the player go by
     seconds: float
     left: BaseException | None = field(default=None)
+    channels: list[np.ndarray] = field(default_factory=list)  # a call's, each recognised on its own
 
 
 class _AllLeft(Exception):
@@ -138,12 +141,10 @@ def _decoded(job: Job) -> _Member | None:
     started = time.monotonic()
     try:
         # In a child process with resource limits: a file that crashes or hangs the decoder fails
-        # its job with a sentence, and this worker and its model carry on.
-        samples = media_sandbox.decode_isolated(
-            job.audio.path,
-            max_seconds=settings.ASR_MAX_AUDIO_SECONDS,
-            max_decoded_bytes=settings.ASR_MAX_DECODED_BYTES,
-        )
+        # its job with a sentence, and this worker and its model carry on. A call: each channel.
+        layout = calls.roles(job.options)
+        channels = calls.gated([_decode(job, channel) for channel in range(len(layout))]) if layout else []
+        samples = calls.mixed(channels) if channels else _decode(job, None)
     except audio.AudioDecodeError as exc:
         services.job_fail(job=job, message=str(exc), processing_seconds=_since(started))
         return None
@@ -151,7 +152,15 @@ def _decoded(job: Job) -> _Member | None:
         logger.exception("job %s: unexpected error while decoding", job.id)
         services.job_fail(job=job, message=UNEXPECTED, processing_seconds=_since(started))
         return None
-    return _Member(job=job, samples=samples, seconds=_since(started))
+    return _Member(job=job, samples=samples, seconds=_since(started), channels=channels)
+
+
+def _decode(job: Job, channel: int | None) -> np.ndarray:
+    limits = {
+        "max_seconds": settings.ASR_MAX_AUDIO_SECONDS,
+        "max_decoded_bytes": settings.ASR_MAX_DECODED_BYTES,
+    }
+    return media_sandbox.decode_isolated(job.audio.path, channel=channel, **limits)
 
 
 def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool = True) -> None:
@@ -164,14 +173,19 @@ def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool
     engine = get_engine(config)
     _crash_for_tests(members)
     started = time.monotonic()
+    inputs, callbacks = _engine_inputs(members)
+    recognise = functools.partial(
+        engine.transcribe_many,
+        hotwords=phrases,
+        itn=options["itn"],
+        recognition=profiles.recognition(options),
+    )
     try:
-        transcripts = engine.transcribe_many(
-            [m.samples for m in members],
-            hotwords=phrases,
-            itn=options["itn"],
-            on_progress_each=[_isolated(_progress_for(m.job), m, members) for m in members],
-            recognition=profiles.recognition(options),
-        )
+        if members[0].channels:  # a call runs alone: its channels one by one, as recordings
+            heard = calls.one_by_one(recognise, inputs, callbacks)
+        else:
+            heard = recognise(inputs, on_progress_each=callbacks)
+        transcripts = _per_member(members, heard)
     except _AllLeft:
         transcripts = [None] * len(members)
     except EngineError as exc:
@@ -188,6 +202,28 @@ def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool
         return
     own_itn = options["itn"] and not engine.builtin_itn
     _finish_each(members, transcripts, _since(started), itn=own_itn, hotwords=phrases)
+
+
+def _engine_inputs(members: list[_Member]) -> tuple[list[np.ndarray], list[ProgressCallback]]:
+    """A job's samples, or each channel of a call, with a progress callback each (summed per job)."""
+    inputs: list[np.ndarray] = []
+    callbacks: list[ProgressCallback] = []
+    for member in members:
+        callback = _isolated(_progress_for(member.job), member, members)
+        inputs += member.channels or [member.samples]
+        channels = len(member.channels)
+        callbacks += calls.progress_per_channel(callback, channels) if channels else [callback]
+    return inputs, callbacks
+
+
+def _per_member(members: list[_Member], transcripts: list) -> list:
+    """The engine's transcripts, one per job again: a call's channels joined into one conversation."""
+    out, at = [], 0
+    for member in members:
+        parts = transcripts[at : at + (len(member.channels) or 1)]
+        at += len(parts)
+        out.append(calls.joined(parts, join=join_texts) if member.channels else parts[0])
+    return out
 
 
 def _alone(member: _Member, config: EngineConfig) -> None:
@@ -237,6 +273,9 @@ def _diarized(member: _Member, transcript: Transcript) -> tuple[Transcript, dict
     voice profiles know are named. The transcript stands without speakers if diarization fails
     (the job page then says the speakers could not be told apart)."""
     wanted = member.job.options.get("diarize")
+    if member.channels:  # a call: its channels say who spoke; voices only to know the people
+        people = _named(member, calls.voices(member.channels, transcript))
+        return transcript, calls.with_roles(people, calls.roles(member.job.options))
     if not wanted or not transcript.segments:
         return transcript, {}
     try:
@@ -246,10 +285,15 @@ def _diarized(member: _Member, transcript: Transcript) -> tuple[Transcript, dict
     except Exception:  # noqa: BLE001 - a missing speaker model, say: the transcript is kept
         logger.exception("job %s: diarization failed; the transcript is kept without speakers", member.job.id)
         return transcript, {}
+    return labelled, _named(member, voices)
+
+
+def _named(member: _Member, voices: dict) -> dict:
+    """Job.speakers for `voices` (key -> embedding): the owner's voice profiles name those they know."""
     profiles_ = {p.pk: p for p in selectors.voice_profile_list(user=member.job.owner)}
     known = speaker_turns.identify(voices, [(pk, np.asarray(p.embedding)) for pk, p in profiles_.items()])
     matched = {key: (profiles_[pk], similarity) for key, (pk, similarity) in known.items()}
-    return labelled, speakers.job_speakers(voices, matched)
+    return speakers.job_speakers(voices, matched)
 
 
 def _progress_for(job: Job) -> ProgressCallback:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from portal import queues
+from transcription import calls
 from transcription.models import Job
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,10 @@ def queue_order(*, queue: str, limit: int | None = None) -> list[QueuedRow]:
 def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.UUID]:
     """For a worker batching across jobs: up to `limit` other queued jobs that can share `job`'s
     engine call (same queue and profile, same hotwords, ITN and language, audio known to be at most
-    `max_seconds` long, not set to run alone), in the order the queue would run them."""
+    `max_seconds` long, not set to run alone, not a call: its channels are recognised one by one),
+    in the order the queue would run them."""
+    if _alone(job.options):
+        return []
     rows = [
         row
         for row in queue_order(queue=job.options["queue"])
@@ -81,9 +85,13 @@ def batch_candidates(*, job: Job, max_seconds: float, limit: int) -> list[uuid.U
     alike = [
         row.id
         for row in rows
-        if row.id in options and not options[row.id].get("alone") and _batch_key(options[row.id]) == wanted
+        if row.id in options and not _alone(options[row.id]) and _batch_key(options[row.id]) == wanted
     ]
     return alike[:limit]
+
+
+def _alone(options: dict) -> bool:
+    return bool(options.get("alone") or calls.roles(options))
 
 
 def _batch_key(options: dict) -> tuple:

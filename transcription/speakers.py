@@ -33,6 +33,7 @@ class Speaker:
     share: float  # of all talk time, 0..1
     profile: int | None = None  # the voice profile that named them, when one did
     confidence: float | None = None  # how close their voice was to that profile's, 0..1
+    role: str = ""  # a call's side, "agent" or "customer" (calls.py)
 
     @property
     def talk_time(self) -> str:
@@ -58,10 +59,19 @@ class Speaker:
         return (self.number - 1) % PALETTE_SIZE + 1
 
 
+# A call's sides (calls.py), shown until the user names them.
+ROLE_NAMES = {"agent": gettext_noop("Agent"), "customer": gettext_noop("Customer")}
+
+
 def display_name(speakers: dict, key: str) -> str:
-    """The name shown for `key`: the user's, else "Speaker N" in the user's language."""
-    name = (speakers.get(key) or {}).get("name", "")
-    return name or gettext("Speaker %(number)s") % {"number": number(key)}
+    """The name shown for `key`: the user's, else a call's side ("Agent"), else "Speaker N", in the
+    user's language."""
+    entry = speakers.get(key) or {}
+    if entry.get("name"):
+        return entry["name"]
+    if entry.get("role") in ROLE_NAMES:
+        return gettext(ROLE_NAMES[entry["role"]])
+    return gettext("Speaker %(number)s") % {"number": number(key)}
 
 
 def names(job: Job) -> dict[str, str]:
@@ -86,6 +96,7 @@ def of_job(job: Job) -> list[Speaker]:
             share=s / total,
             profile=job.speakers[key].get("profile"),
             confidence=job.speakers[key].get("confidence"),
+            role=job.speakers[key].get("role", ""),
         )
         for key, s in seconds.items()
     ]

@@ -53,7 +53,9 @@ def render_json(job: Any, raw: bool) -> bytes:
     data["segments"] = [_with_speaker_name(known, s) for s in data["segments"]]
     if known:
         data["speakers"] = [
-            {"key": s.key, "name": s.name, "seconds": round(s.seconds, 3)} for s in speakers.of_job(job)
+            {"key": s.key, "name": s.name, "seconds": round(s.seconds, 3)}
+            | ({"role": s.role} if s.role else {})
+            for s in speakers.of_job(job)
         ]
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
 
