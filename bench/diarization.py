@@ -18,6 +18,7 @@ Run from the repository root:
 
     .venv/bin/python bench/diarization.py der --sample /tmp/pya/pyannote/audio/sample
     .venv/bin/python bench/diarization.py cost --seconds 600 --pairs 3
+    .venv/bin/python bench/diarization.py cost --seconds 600 --pairs 3 --campplus   # CAM++'s cost
 """
 
 from __future__ import annotations
@@ -89,6 +90,16 @@ def der(sample: Path) -> None:
                 )
 
 
+def _campplus_dir() -> str:
+    """CAM++ at its published size (192-d, 7 M parameters) with random weights: the real model's
+    cost on this CPU, not its accuracy (its weights are on ModelScope, out of reach here)."""
+    import tempfile
+
+    from tests.tiny_models import build_tiny_campplus
+
+    return str(build_tiny_campplus(Path(tempfile.mkdtemp()) / "cam++", published_size=True))
+
+
 def _conversation(seconds: float) -> np.ndarray:
     from tests.conversations import MEETING, conversation
 
@@ -96,10 +107,10 @@ def _conversation(seconds: float) -> np.ndarray:
     return np.tile(one, int(np.ceil(seconds * 16_000 / one.size)))[: int(seconds * 16_000)]
 
 
-def cost(seconds: float, pairs: int) -> None:
+def cost(seconds: float, pairs: int, campplus: bool) -> None:
     samples = _conversation(seconds)
     engine = get_engine(TINY)
-    diarize.get_embedder()
+    embedder = diarize.get_embedder(_campplus_dir() if campplus else "")
     engine.transcribe_many([samples[: 16_000 * 5]])  # warm both
     plain, with_speakers, alone = [], [], []
     for _ in range(pairs):
@@ -109,7 +120,7 @@ def cost(seconds: float, pairs: int) -> None:
         started = time.perf_counter()
         transcript = engine.transcribe_many([samples])[0]
         recognised = time.perf_counter()
-        found = diarize.diarize(samples, [(s.start, s.end) for s in transcript.segments])
+        found = diarize.diarize(samples, [(s.start, s.end) for s in transcript.segments], embedder=embedder)
         speaker_turns.assign(transcript, found, join=join_texts)
         done = time.perf_counter()
         with_speakers.append(done - started)
@@ -135,6 +146,7 @@ def main() -> None:
     costs = sub.add_parser("cost")
     costs.add_argument("--seconds", type=float, default=600)
     costs.add_argument("--pairs", type=int, default=3)
+    costs.add_argument("--campplus", action="store_true", help="CAM++ at its published size, random weights")
     args = parser.parse_args()
     import django
 
@@ -142,7 +154,7 @@ def main() -> None:
     if args.command == "der":
         der(args.sample)
     else:
-        cost(args.seconds, args.pairs)
+        cost(args.seconds, args.pairs, args.campplus)
 
 
 if __name__ == "__main__":

@@ -205,6 +205,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 100, minimum=1)
 # Where `manage.py fetch_models` puts downloaded models, one directory per model.
 MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
 
+# The speaker model diarization embeds voices with: empty for the bundled d-vector encoder (works
+# offline out of the box), or FunASR's CAM++ as fetched by `manage.py fetch_models cam++` ("cam++",
+# a directory in MODELS_DIR, or an absolute path). One per deployment: voice profiles kept with one
+# model are not compared with voices of another (remember them again after a change).
+ASR_SPEAKER_MODEL = env_str("ASR_SPEAKER_MODEL", "")
+
 # --- The speech engine. Models and devices are engine profiles, managed in Django admin.
 ASR_MAX_AUDIO_SECONDS = env_int("ASR_MAX_AUDIO_SECONDS", 4 * 3600, minimum=1)
 # Memory the decoded samples of one recording may take, whatever its duration claims: 16 kHz mono

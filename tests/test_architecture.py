@@ -28,6 +28,8 @@ DJANGO_FREE = [
     "transcription.media_sandbox",
     "transcription.media_child",
     "transcription.diarize",
+    "transcription.embedders",
+    "transcription.calls",
     "transcription.speaker_turns",
 ]
 

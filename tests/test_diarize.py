@@ -7,7 +7,6 @@ import itertools
 import random
 
 import numpy as np
-import pytest
 
 from tests import conversations
 from tests.conversations import CALL, MEETING, VOICES, Conversation, conversation
@@ -154,17 +153,6 @@ def test_it_numbers_keys_by_the_segments_leaving_no_gap():
     transcript = Transcript(text="a b", segments=[Segment(0.0, 1.0, "a"), Segment(2.0, 3.0, "b")])
     out = speaker_turns.assign(transcript, _turns((0.0, 1.0, 3), (1.5, 1.7, 1), (2.0, 3.0, 2)))
     assert [s.metadata["speaker"] for s in out.segments] == ["S1", "S2"]
-
-
-def test_it_names_the_command_when_the_speaker_model_is_missing(monkeypatch):
-    monkeypatch.setattr(diarize, "EMBEDDER_PACKAGE", "no_such_package_here")
-    with pytest.raises(diarize.DiarizationError, match="requirements-nodeps.txt"):
-        diarize.embedder_path()
-
-
-def test_it_loads_the_packaged_embedder_once_per_process():
-    assert diarize.get_embedder() is diarize.get_embedder()
-    assert diarize.embedder_path().stat().st_size > 10 * 2**20  # the genuine 12 MB model, not a stub
 
 
 def test_it_reads_the_voices_the_fixtures_promise():

@@ -245,3 +245,19 @@ def test_it_reports_the_real_hub_library_failing_in_one_line(monkeypatch, tmp_pa
     )
     assert "\n" not in message and message.endswith("Nothing was installed.")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_it_fetches_the_speaker_model_where_the_setting_finds_it(
+    settings, tmp_path, local_hub, modelscope_download
+):
+    from transcription import profiles
+
+    fake = modelscope_download()
+    fetch("cam++", "--dest", str(tmp_path))
+    (call,) = fake.calls
+    assert call["model_id"] == "iic/speech_campplus_sv_zh-cn_16k-common"
+    settings.MODELS_DIR, settings.ASR_SPEAKER_MODEL = tmp_path, "cam++"
+    assert profiles.speaker_model_dir() == str(tmp_path / "cam++")
+    assert (tmp_path / "cam++" / "config.yaml").is_file()
+    settings.ASR_SPEAKER_MODEL = ""
+    assert profiles.speaker_model_dir() == ""  # the bundled encoder

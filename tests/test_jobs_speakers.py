@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from api import services as token_services
 from tests.conftest import run_worker
 from tests.conversations import CALL, MEETING, Conversation, conversation
-from transcription import diarize
+from transcription import embedders
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
@@ -103,15 +103,15 @@ def test_it_keeps_the_transcript_when_diarization_fails(
     client, alice, monkeypatch, django_capture_on_commit_callbacks
 ):
     """The speaker model missing (a broken install): the transcript is kept, without speakers."""
-    diarize.get_embedder.cache_clear()
-    monkeypatch.setattr(diarize, "EMBEDDER_PACKAGE", "no_such_package_here")
+    embedders.forget()
+    monkeypatch.setattr(embedders, "VOICEFILTER_PACKAGE", "no_such_package_here")
     client.force_login(alice)
     try:
         job = upload(
             client, django_capture_on_commit_callbacks, conversation(CALL[:2], pause=1.0), speakers="auto"
         )
     finally:
-        diarize.get_embedder.cache_clear()
+        embedders.forget()
     assert job.status == Job.Status.DONE and "Go forward" in job.text
     assert job.speakers == {} and job.options["diarize"] == {"speakers": 0}
 
@@ -141,3 +141,34 @@ def test_it_accepts_speakers_through_the_api(alice, django_capture_on_commit_cal
     run_worker()
     job = Job.objects.get()
     assert job.options["diarize"] == {"speakers": 2} and list(job.speakers) == ["S1", "S2"]
+
+
+def test_it_diarizes_with_campplus_when_the_setting_names_it(
+    client, alice, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """ASR_SPEAKER_MODEL=cam++ (as `fetch_models cam++` installs it in MODELS_DIR): the worker
+    embeds with it (a tiny random-weight CAM++ here: the path, not the accuracy), and a voice
+    profile kept with the bundled model is not compared with its voices."""
+    from tests.tiny_models import build_tiny_campplus
+    from transcription.models import VoiceProfile
+
+    build_tiny_campplus(tmp_path / "cam++")
+    settings.MODELS_DIR, settings.ASR_SPEAKER_MODEL = tmp_path, "cam++"
+    VoiceProfile.objects.create(owner=alice, name="Elinor", embedding=[1.0] + [0.0] * 255, recordings=1)
+    client.force_login(alice)
+    job = upload(client, django_capture_on_commit_callbacks, conversation(CALL, pause=1.0), speakers="2")
+    assert job.status == Job.Status.DONE, job.error
+    assert list(job.speakers) == ["S1", "S2"]
+    assert all(len(entry["voice"]) == 16 and entry["name"] == "" for entry in job.speakers.values())
+
+
+def test_it_keeps_the_transcript_when_the_campplus_named_is_not_installed(
+    client, alice, settings, tmp_path, django_capture_on_commit_callbacks, caplog
+):
+    settings.MODELS_DIR, settings.ASR_SPEAKER_MODEL = tmp_path, "cam++"
+    client.force_login(alice)
+    job = upload(
+        client, django_capture_on_commit_callbacks, conversation(CALL[:2], pause=1.0), speakers="auto"
+    )
+    assert job.status == Job.Status.DONE and "Go forward" in job.text and job.speakers == {}
+    assert "fetch_models cam++" in caplog.text

@@ -299,3 +299,31 @@ def _save_weights(model, path: Path) -> None:
     import torch
 
     torch.save(model.state_dict(), path)
+
+
+def build_tiny_campplus(dest: Path, *, published_size: bool = False) -> Path:
+    """Write a tiny CAM++ speaker model (class CAMPPlus, the one behind fetch_models cam++) to `dest`,
+    laid out as ModelScope publishes it: the weights in campplus_cn_common.bin, not model.pt, which
+    configuration.json's file_path_metas names; no frontend (the class computes its own fbank).
+    Depth is fixed by the class; width shrinks to 164 k parameters and 16-d embeddings, or stays
+    the published model's (`published_size`: random weights, the real model's cost, for bench/)."""
+    width = (192, 32, 4, 128) if published_size else (16, 4, 2, 8)
+    config = {
+        "model": "CAMPPlus",
+        "model_conf": {
+            "feat_dim": 80,
+            "embedding_size": width[0],
+            "growth_rate": width[1],
+            "bn_size": width[2],
+            "init_channels": width[3],
+            "config_str": "batchnorm-relu",
+            "memory_efficient": True,
+            "output_level": "segment",
+        },
+    }
+    metas = {"init_param": "campplus_cn_common.bin", "config": "config.yaml"}
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    _write_common_files(dest, config, metas, None, task="speaker-verification")
+    _save_weights(_instantiate(config, vocab_size=0, input_size=None), dest / "campplus_cn_common.bin")
+    return dest

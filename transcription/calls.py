@@ -149,15 +149,19 @@ def mixed(channels: Sequence[np.ndarray]) -> np.ndarray:
     return total / len(channels)
 
 
-def voices(channels: Sequence[np.ndarray], transcript: Transcript) -> dict[str, np.ndarray]:
-    """Each channel's voice over its own segments (key -> embedding), for voice profiles to name
-    the people; none when the speaker model cannot run (the channels still say who spoke)."""
+def voices(
+    channels: Sequence[np.ndarray], transcript: Transcript, model_dir: str = ""
+) -> dict[str, np.ndarray]:
+    """Each channel's voice over its own segments (key -> embedding, by the speaker model in
+    `model_dir`, "" the bundled one), for voice profiles to name the people; none when the speaker
+    model cannot run (the channels still say who spoke)."""
     found = {}
     try:
+        embedder = diarize.get_embedder(model_dir)
         for index, samples in enumerate(channels):
             key = speaker_key(index + 1)
             speech = [(s.start, s.end) for s in transcript.segments if s.metadata.get("speaker") == key]
-            if (voice := diarize.voice(samples, speech)) is not None:
+            if (voice := diarize.voice(samples, speech, embedder=embedder)) is not None:
                 found[key] = voice
     except Exception:  # noqa: BLE001 - a missing speaker model, say
         logger.exception("a call's voices could not be embedded")

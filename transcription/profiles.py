@@ -187,6 +187,15 @@ def _missing(value: str, directory: Path, marker: str) -> str:
     )
 
 
+def speaker_model_dir() -> str:
+    """Where the speaker model (ASR_SPEAKER_MODEL) is: "" for the bundled one, else its directory
+    (a name `fetch_models` knows, such as cam++, lives in MODELS_DIR)."""
+    value = settings.ASR_SPEAKER_MODEL
+    if not value:
+        return ""
+    return str(Path(value) if Path(value).is_absolute() else Path(settings.MODELS_DIR) / value)
+
+
 def profile_for_worker(*, name: str, queue: str) -> EngineProfile | None:
     """For a worker's preload: the named profile, else the default profile if it uses this queue.
     Workers are not users: what they load is not a user's to see."""

@@ -269,18 +269,18 @@ def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, 
 
 
 def _diarized(member: _Member, transcript: Transcript) -> tuple[Transcript, dict]:
-    """Who spoke when, if the job asked (options["diarize"]), and Job.speakers: people the owner's
-    voice profiles know are named. The transcript stands without speakers if diarization fails
-    (the job page then says the speakers could not be told apart)."""
+    """Who spoke when, if the job asked (options["diarize"]), and Job.speakers, named where voice
+    profiles know them. The transcript stands without speakers if diarization fails."""
     wanted = member.job.options.get("diarize")
     if member.channels:  # a call: its channels say who spoke; voices only to know the people
-        people = _named(member, calls.voices(member.channels, transcript))
+        people = _named(member, calls.voices(member.channels, transcript, profiles.speaker_model_dir()))
         return transcript, calls.with_roles(people, calls.roles(member.job.options))
     if not wanted or not transcript.segments:
         return transcript, {}
     try:
         speech = [(s.start, s.end) for s in transcript.segments]
-        found = diarize.diarize(member.samples, speech, speakers=wanted.get("speakers", 0))
+        embedder = diarize.get_embedder(profiles.speaker_model_dir())
+        found = diarize.diarize(member.samples, speech, speakers=wanted.get("speakers", 0), embedder=embedder)
         labelled, voices = speaker_turns.label(transcript, found, join=join_texts)
     except Exception:  # noqa: BLE001 - a missing speaker model, say: the transcript is kept
         logger.exception("job %s: diarization failed; the transcript is kept without speakers", member.job.id)

@@ -64,6 +64,7 @@ def identify(
             (float(np.dot(vector, profile)), key, pid)
             for key, vector in voices.items()
             for pid, profile in known
+            if len(profile) == len(vector)  # kept by another speaker model: not comparable
         ),
         reverse=True,
     )
