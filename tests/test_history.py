@@ -265,3 +265,29 @@ def test_it_counts_what_clearing_would_delete(alice, bob):
     assert selectors.jobs_older_than_count(user=bob, days=20) == 0
     with pytest.raises(ValueError):
         upkeep.jobs_clear_older_than(user=alice, days=-1)
+
+
+def test_it_makes_a_streamed_zip_in_the_users_language(client, alice):
+    """The zip is made while it is sent, after the view has returned: its speakers are still named in
+    the language the page is in."""
+    job = Job.objects.create(
+        owner=alice,
+        original_name="meeting.wav",
+        status=Job.Status.DONE,
+        text="我们开始吧。好的。",
+        speakers={"S1": {"name": ""}, "S2": {"name": "", "role": "customer"}},
+        segments=[
+            {"start": 0.0, "end": 1.0, "text": "我们开始吧。", "speaker": "S1"},
+            {"start": 1.5, "end": 2.0, "text": "好的。", "speaker": "S2"},
+        ],
+    )
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    request = RequestFactory().post(reverse("history_download"), {"job": [str(job.id)], "fmt": "txt"})
+    request.user = alice
+    with translation.override("zh-hans"):  # the page's language, while the view runs
+        response = history_views.history_download(request)
+    with translation.override("en"):  # another request's, by the time the body is made
+        (text,) = unzip(response).values()
+    assert "说话人 1: 我们开始吧。" in text.decode() and "客户: 好的。" in text.decode()

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -123,13 +124,24 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 def _zip_response(request: HttpRequest, jobs, fmt: str, stem: str = "") -> StreamingHttpResponse:
     """The jobs' transcripts as a zip made while it is sent, one job in memory at a time."""
-    chunks = exports.iter_zip(jobs.iterator(chunk_size=20), fmt)
+    chunks = _in_language(exports.iter_zip(jobs.iterator(chunk_size=20), fmt), translation.get_language())
     # Under ASGI (daphne), Django would read a plain iterator to the end before sending it.
     content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type=exports.ZIP_CONTENT_TYPE)
     filename = f"{stem}-{exports.zip_filename(fmt)}" if stem else exports.zip_filename(fmt)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+def _in_language(chunks: Iterator[bytes], language: str) -> Iterator[bytes]:
+    """Each chunk made in the user's language: a streamed body is made after the view has returned,
+    when the request's language is no longer active ("Speaker 1" where 说话人 1 was due)."""
+    while True:
+        with translation.override(language):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 async def _async_chunks(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
