@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "hotwords",
     "api",
     "webhooks",
+    "llm",
 ]
 
 MIDDLEWARE = [

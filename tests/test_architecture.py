@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # `portal` here is the shared infrastructure (settings readers, queues, logs, i18n); the
 # composition root below wires the apps together and may import them all. New apps that react
 # to jobs (speakers, summaries, quality checks, teams) go after `transcription`.
-LAYERS = ["portal", "hotwords", "transcription", "webhooks", "api"]
+LAYERS = ["portal", "hotwords", "transcription", "llm", "webhooks", "api"]
 COMPOSITION_ROOT = {"portal.urls", "portal.asgi"}
 MAX_MODULE_LINES = 350
 # Modules that must not know Django (nor any other part of the portal but each other).
@@ -30,6 +30,7 @@ DJANGO_FREE = [
     "transcription.diarize",
     "transcription.embedders",
     "transcription.calls",
+    "llm.client",
     "transcription.speaker_turns",
 ]
 
