@@ -57,3 +57,49 @@ class LlmConnection(models.Model):
             api_key=self.api_key,
             timeout=float(self.timeout_seconds),
         )
+
+
+class SummaryTemplate(models.Model):
+    """What a summary asks of the model (admin-managed; four are shipped). The prompt's placeholders:
+    {transcript} (its lines, "[mm:ss] Name: text"), {speakers}, {date}, {duration}, {name}."""
+
+    name = models.CharField(max_length=100, unique=True)
+    language = models.CharField(max_length=16, blank=True, help_text="zh, en…; empty: any.")
+    prompt = models.TextField()
+    active = models.BooleanField(default=True)
+    ordering = models.PositiveIntegerField(default=100, help_text="Lower comes first in the choice.")
+
+    class Meta:
+        ordering = ["ordering", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Summary(models.Model):
+    """A job's summary by the language model: one per job (asking again replaces it), written by an
+    RQ job on the `llm` queue; a failure fails the summary, never the transcript."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    job = models.OneToOneField("transcription.Job", on_delete=models.CASCADE, related_name="summary")
+    template = models.ForeignKey(SummaryTemplate, null=True, on_delete=models.SET_NULL)
+    template_name = models.CharField(max_length=100)  # as it was when asked: a template may go
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    text = models.TextField(blank=True, help_text="Markdown; the user may edit it.")
+    edited = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    attempt = models.PositiveIntegerField(default=0)  # a run's writes are conditional on it
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "summaries"
+
+    def __str__(self) -> str:
+        return f"summary of {self.job_id} ({self.status})"

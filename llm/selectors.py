@@ -3,7 +3,7 @@ selectors take `user=` all the same, so that a feature asks on someone's behalf 
 
 from __future__ import annotations
 
-from llm.models import LlmConnection
+from llm.models import LlmConnection, Summary, SummaryTemplate
 
 
 def connection_active(*, user) -> LlmConnection | None:
@@ -11,3 +11,19 @@ def connection_active(*, user) -> LlmConnection | None:
     if user is None or not user.is_authenticated:
         return None
     return LlmConnection.objects.filter(active=True).first()
+
+
+def template_list(*, user) -> list[SummaryTemplate]:
+    """The summary templates a user may choose (every active one: they are admin-managed)."""
+    return list(SummaryTemplate.objects.filter(active=True)) if user.is_authenticated else []
+
+
+def template_get(*, user, template_id) -> SummaryTemplate | None:
+    return next((t for t in template_list(user=user) if str(t.pk) == str(template_id)), None)
+
+
+def summary_of(*, user, job) -> Summary | None:
+    """The job's summary when `user` owns the job; None otherwise or when there is none."""
+    if job.owner_id != user.pk:
+        return None
+    return Summary.objects.filter(job=job).first()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from llm import client
-from llm.models import LlmConnection
+from llm.models import LlmConnection, Summary, SummaryTemplate
+from portal import queues
+from transcription import progress
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +43,103 @@ def connection_check(*, connection: LlmConnection) -> str:
     LlmConnection.objects.filter(pk=connection.pk).update(checked_at=timezone.now(), check_error=error)
     logger.info("LLM connection %s tested: %s", connection.pk, error or "answered")
     return error
+
+
+# --- summaries ---------------------------------------------------------------------------------
+SUMMARY_QUEUE = "llm"
+# Sentences for users, stored and shown in English or translated when shown (gettext_noop).
+NOT_FINISHED = gettext_noop("Only a finished transcript can be summarised.")
+NO_MODEL = gettext_noop("No language model is configured: ask an administrator.")
+NO_TEMPLATE = gettext_noop("Its summary template was deleted: choose another one.")
+NOT_EDITABLE = gettext_noop("Only a finished summary can be edited.")
+
+
+def summary_request(*, job, template: SummaryTemplate, user) -> Summary:
+    """Ask for the job's summary by `template` (replacing the one it had): queued on the `llm`
+    queue once this commits. ValueError (a sentence for the user) when it cannot be asked."""
+    if job.status != "done":
+        raise ValueError(NOT_FINISHED)
+    if not LlmConnection.objects.filter(active=True).exists():
+        raise ValueError(NO_MODEL)
+    with transaction.atomic():
+        summary, _ = Summary.objects.select_for_update().get_or_create(
+            job=job, defaults={"template_name": template.name}
+        )
+        summary.template, summary.template_name = template, template.name
+        summary.status, summary.progress, summary.text, summary.error = Summary.Status.QUEUED, 0.0, "", ""
+        summary.edited, summary.finished_at, summary.attempt = False, None, summary.attempt + 1
+        summary.save()
+        transaction.on_commit(lambda: _enqueue(summary))
+    logger.info("summary of job %s asked by user %s (%s)", job.pk, user.pk, template.name)
+    _announce(summary)
+    return summary
+
+
+def _enqueue(summary: Summary) -> None:
+    queues.get_queue(SUMMARY_QUEUE).enqueue(
+        "llm.jobs.summarise", summary.pk, summary.attempt, job_id=f"summary-{summary.pk}-{summary.attempt}",
+        job_timeout=settings.LLM_JOB_TIMEOUT, result_ttl=0, failure_ttl=86400,
+    )  # fmt: skip
+
+
+def summary_claim(*, summary_id: int, attempt: int) -> Summary | None:
+    """The summary to write, now running; None when this run no longer stands (asked again since,
+    or its job deleted): a conditional update, so that a summary is never written twice."""
+    claimed = Summary.objects.filter(pk=summary_id, attempt=attempt, status=Summary.Status.QUEUED).update(
+        status=Summary.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    summary = Summary.objects.select_related("job", "template").get(pk=summary_id)
+    _announce(summary)
+    return summary
+
+
+def summary_progress(*, summary: Summary, done: int, calls: int) -> None:
+    summary.progress = done / calls
+    if _write(summary, progress=summary.progress):
+        _announce(summary)
+
+
+def summary_finish(*, summary: Summary, text: str) -> None:
+    summary.status, summary.text, summary.progress = Summary.Status.DONE, text, 1.0
+    summary.finished_at = timezone.now()
+    if _write(summary, status=summary.status, text=text, progress=1.0, finished_at=summary.finished_at):
+        logger.info("summary %s of job %s done (%d characters)", summary.pk, summary.job_id, len(text))
+        _announce(summary)
+
+
+def summary_fail(*, summary: Summary, message: str) -> None:
+    """The summary failed (the transcript stands): its message, and a retry offered on the page."""
+    summary.status, summary.error, summary.finished_at = Summary.Status.FAILED, message, timezone.now()
+    if _write(summary, status=summary.status, error=message, finished_at=summary.finished_at):
+        logger.warning("summary %s of job %s failed: %s", summary.pk, summary.job_id, message)
+        _announce(summary)
+
+
+def summary_edit(*, summary: Summary, text: str) -> Summary:
+    """The user's correction of a finished summary."""
+    with transaction.atomic():
+        locked = Summary.objects.select_for_update().get(pk=summary.pk)
+        if locked.status != Summary.Status.DONE:
+            raise ValueError(NOT_EDITABLE)
+        locked.text, locked.edited = text.strip(), True
+        locked.save(update_fields=["text", "edited"])
+    return locked
+
+
+def _write(summary: Summary, **fields) -> bool:
+    """Write this run's result only while the run stands (same attempt, still running)."""
+    return bool(
+        Summary.objects.filter(pk=summary.pk, attempt=summary.attempt, status=Summary.Status.RUNNING).update(
+            **fields
+        )
+    )
+
+
+def _announce(summary: Summary) -> None:
+    state = {"status": summary.status, "progress": round(summary.progress, 3), "error": summary.error}
+    job = summary.job
+    transaction.on_commit(
+        lambda: progress.send_summary_update(owner_id=job.owner_id, job_id=job.pk, summary=state)
+    )

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "llm.context_processors.llm",
             ],
         },
     },
@@ -211,6 +212,9 @@ MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
 # a directory in MODELS_DIR, or an absolute path). One per deployment: voice profiles kept with one
 # model are not compared with voices of another (remember them again after a change).
 ASR_SPEAKER_MODEL = env_str("ASR_SPEAKER_MODEL", "")
+
+# A summary by the language model (llm/) may run this long, all its calls together.
+LLM_JOB_TIMEOUT = env_int("LLM_JOB_TIMEOUT", 1800, minimum=60)
 
 # --- The speech engine. Models and devices are engine profiles, managed in Django admin.
 ASR_MAX_AUDIO_SECONDS = env_int("ASR_MAX_AUDIO_SECONDS", 4 * 3600, minimum=1)

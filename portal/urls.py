@@ -28,5 +28,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("hotwords/", include("hotwords.urls")),
     path("", include("api.urls")),
+    path("", include("llm.urls")),
     path("", include("transcription.urls")),
 ]

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Serve the portal (daphne) with one ASR worker and the webhook worker. A worker that dies is
+# Serve the portal (daphne) with one ASR worker, the webhook worker and the LLM worker (summaries). A worker that dies is
 # restarted (scripts/supervise.sh has the rules); one that cannot start at all (a missing model)
 # stops everything, with its message. Ctrl-C or SIGTERM stops every process started here, and
 # the Redis we started if there was none. See docs/deploy.md, "Supervision".
 #
 # Each command is one shell command line, overridable (the tests put small stand-ins there):
-# SERVE_WORKER_CMD, SERVE_WEBHOOK_CMD, SERVE_WEB_CMD, SERVE_ADMIN_CMD (prints the demo admin).
+# SERVE_WORKER_CMD, SERVE_WEBHOOK_CMD, SERVE_LLM_CMD, SERVE_WEB_CMD, SERVE_ADMIN_CMD (prints the
+# demo admin).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 PY=.venv/bin/python
@@ -13,6 +14,7 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 worker_cmd="${SERVE_WORKER_CMD:-$PY manage.py asrworker ${WORKER_ARGS:-}}"
 webhook_cmd="${SERVE_WEBHOOK_CMD:-$PY manage.py webhookworker}"
+llm_cmd="${SERVE_LLM_CMD:-$PY manage.py llmworker}"
 web_cmd="${SERVE_WEB_CMD:-.venv/bin/daphne -b $(printf %q "$HOST") -p $(printf %q "$PORT") portal.asgi:application}"
 admin_cmd="${SERVE_ADMIN_CMD:-$PY manage.py demo_admin}"
 stop_seconds="${SERVE_STOP_SECONDS:-10}" # then SIGKILL
@@ -69,6 +71,7 @@ started_redis="$(scripts/ensure-redis.sh)" || exit 1
 
 start "the ASR worker" scripts/supervise.sh "ASR worker" "$worker_cmd"
 start "the webhook worker" scripts/supervise.sh "webhook worker" "$webhook_cmd"
+start "the LLM worker" scripts/supervise.sh "LLM worker" "$llm_cmd"
 start "the web server" bash -c "$web_cmd"
 echo
 echo "FunASR Portal: http://$HOST:$PORT/   (Ctrl-C stops it)"

@@ -275,3 +275,29 @@ def test_it_leaves_the_sockets_open_when_a_user_is_saved_unchanged(alice):
         await ws.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_it_forwards_a_summarys_progress_to_its_owners_sockets_only(alice, bob, default_profile):
+    job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    other = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
+    alice_cookie, bob_cookie = session_cookie(alice), session_cookie(bob)
+    state = {"status": "running", "progress": 0.5, "error": ""}
+
+    async def scenario():
+        sockets = [
+            socket(f"/ws/jobs/{job.id}/", alice_cookie),
+            socket(f"/ws/jobs/{other.id}/", alice_cookie),
+            socket("/ws/jobs/", bob_cookie),
+        ]
+        for ws in sockets:
+            assert (await ws.connect())[0]
+            assert (await ws.receive_json_from())["type"] == "jobs.sync"
+        await sync_to_async(progress.send_summary_update)(owner_id=alice.pk, job_id=job.id, summary=state)
+        event = await sockets[0].receive_json_from(timeout=5)
+        assert event == {"v": 1, "type": "summary.updated", "job": {"id": str(job.id)}, "summary": state}
+        assert await sockets[1].receive_nothing(timeout=0.5)  # another job's page
+        assert await sockets[2].receive_nothing(timeout=0.5)  # another user
+        for ws in sockets:
+            await ws.disconnect()
+
+    async_to_sync(scenario)()

@@ -187,6 +187,7 @@ def test_a_worker_that_dies_is_restarted_and_the_real_daphne_keeps_serving(serve
     run = serve(
         SERVE_WORKER_CMD=f"{crash_once} {tmp_path / 'asr-crashed'} segv",
         SERVE_WEBHOOK_CMD=f"{crash_once} {tmp_path / 'webhook-crashed'} exit",
+        SERVE_LLM_CMD="exec sleep 600",
     )
     run.wait_for("The ASR worker was killed by signal SIGSEGV (11) after ")
     run.wait_for("The webhook worker exited with code 1 after ")
@@ -197,7 +198,7 @@ def test_a_worker_that_dies_is_restarted_and_the_real_daphne_keeps_serving(serve
     run.wait_for(f"Listening on TCP address 127.0.0.1:{run.port}")
     assert get(f"http://127.0.0.1:{run.port}/accounts/login/") == 200
     assert run.process.poll() is None, "serve.sh goes on"
-    assert len([line for line in survivors(run.marker) if "sleep 600" in line]) == 2, "both workers up"
+    assert len([line for line in survivors(run.marker) if "sleep 600" in line]) == 3, "the workers up"
 
     assert run.stop(signal.SIGINT) == 0
     assert "Stopping..." in run.log
@@ -211,6 +212,7 @@ def test_b_a_worker_that_cannot_start_stops_everything_with_its_message(serve, t
     run = serve(
         SERVE_WORKER_CMD=".venv/bin/python manage.py asrworker --profile 'Paraformer-zh (hotwords)'",
         SERVE_WEBHOOK_CMD="exec sleep 600",
+        SERVE_LLM_CMD="exec sleep 600",
         SERVE_WEB_CMD="exec sleep 600",
         SERVE_ADMIN_CMD="true",
         SERVE_READY_SECONDS="20",  # not 10: Django starting on a busy test machine is slow too
@@ -295,6 +297,7 @@ def test_c_sigterm_ends_every_process_even_those_that_ignore_it(serve, tmp_path)
     run = serve(
         SERVE_WORKER_CMD=stubborn,
         SERVE_WEBHOOK_CMD="exec sleep 600",
+        SERVE_LLM_CMD="exec sleep 600",
         SERVE_WEB_CMD=f"exec {sys.executable} -m http.server {free_port()} --bind 127.0.0.1",
         SERVE_ADMIN_CMD="true",
         SERVE_STOP_SECONDS="2",
@@ -317,6 +320,7 @@ def test_the_web_server_exiting_stops_everything(serve, tmp_path):
     run = serve(
         SERVE_WORKER_CMD="exec sleep 600",
         SERVE_WEBHOOK_CMD="exec sleep 600",
+        SERVE_LLM_CMD="exec sleep 600",
         SERVE_WEB_CMD="sleep 0.5; echo 'port taken' >&2; exit 7",
         SERVE_ADMIN_CMD="true",
     )
@@ -336,6 +340,7 @@ def test_c_sigterm_also_stops_the_redis_serve_started(serve, tmp_path):
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
         SERVE_WORKER_CMD="exec sleep 600",
         SERVE_WEBHOOK_CMD="exec sleep 600",
+        SERVE_LLM_CMD="exec sleep 600",
         SERVE_WEB_CMD="exec sleep 600",
         SERVE_ADMIN_CMD="true",
     )

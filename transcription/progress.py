@@ -4,6 +4,8 @@ Every event is a small JSON object: {"v": 1, "type": ..., ...}.
   - "job.updated": {"job": <job state>} whenever a job's status or progress changes.
   - "jobs.sync": {"jobs": [<job state>, ...]} sent once on connect, from the database, so a
     client that missed events (delivery is at most once) starts from the truth.
+  - "summary.updated": {"job": {"id"}, "summary": {"status", "progress", "error"}} whenever a
+    job's summary by the language model (llm/) changes; a page that shows it reloads when it ends.
 A job state is {"id", "name", "status", "progress", "duration", "error", "batch", "url"}, plus
 "position" (1 = next on its queue) for queued jobs in "jobs.sync".
 
@@ -101,6 +103,17 @@ def send_job_update(job) -> None:
         async_to_sync(layer.group_send)(user_group(job.owner_id), message)
     except Exception:  # noqa: BLE001 - Redis hiccups must not fail a transcription
         logger.warning("could not publish progress for job %s", job.id, exc_info=True)
+
+
+def send_summary_update(*, owner_id: int, job_id, summary: dict) -> None:
+    """A job's summary changed (`summary`: its status, progress 0..1 and error): to its owner."""
+    event = {"v": EVENT_VERSION, "type": "summary.updated", "job": {"id": str(job_id)}, "summary": summary}
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            user_group(owner_id), {"type": CHANNEL_MESSAGE_TYPE, "event": event}
+        )
+    except Exception:  # noqa: BLE001 - as for a job: a lost event is re-read from the page
+        logger.warning("could not publish the summary of job %s", job_id, exc_info=True)
 
 
 # A waiter looks at the database this often, whatever it hears: delivery is at most once.

@@ -7,6 +7,7 @@ export function jobPage() {
   const jobId = root.dataset.job;
   const shownStatus = root.querySelector('[data-field="status"]').className.split(" ")[1];
   connect(`/ws/jobs/${jobId}/`, (event) => {
+    if (event.type !== "jobs.sync" && event.type !== "job.updated") return; // a summary's, say
     const jobs = event.type === "jobs.sync" ? event.jobs : [event.job];
     jobs.filter((job) => job.id === jobId).forEach((job) => {
       fill(root, job);
@@ -24,6 +25,13 @@ export function jobPage() {
   }
   const player = document.getElementById("player");
   if (!player) return; // the recording was deleted under the retention policy
+  // A link to a moment of the recording (a summary's citation: /jobs/<id>/#t=754) starts it there.
+  const seekToHash = () => {
+    const at = /^#t=(\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (at) { player.currentTime = parseFloat(at[1]); player.play().catch(() => {}); }
+  };
+  window.addEventListener("hashchange", seekToHash);
+  seekToHash();
   const seeks = Array.from(document.querySelectorAll("button.seek"));
   seeks.forEach((button) => {
     button.addEventListener("click", () => { player.currentTime = parseFloat(button.dataset.start); player.play(); });

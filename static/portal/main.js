@@ -6,9 +6,11 @@
 import "./behaviours.js";
 import { dashboard } from "./dashboard.js";
 import { jobPage } from "./job_page.js";
+import { summaryPage } from "./summary_page.js";
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "dashboard") dashboard();
   if (page === "job") jobPage();
+  if (page === "summary") summaryPage();
 });
