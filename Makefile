@@ -26,8 +26,9 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 	$(PY) -m pip install --no-deps -r requirements-nodeps.txt
 	touch $@
 
-$(DEV_STAMP): $(STAMP) requirements-dev.txt
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-dev-nodeps.txt
 	$(PY) -m pip install -r requirements-dev.txt
+	$(PY) -m pip install --no-deps -r requirements-dev-nodeps.txt
 	touch $@
 
 # Debian's nodejs and npm when there is no npm (ESLint 9 runs on Debian 12's Node 18).
