@@ -27,3 +27,8 @@ def summary_of(*, user, job) -> Summary | None:
     if job.owner_id != user.pk:
         return None
     return Summary.objects.filter(job=job).first()
+
+
+def template_named(*, user, name_or_id: str) -> SummaryTemplate | None:
+    """An active template by its name or id (the API takes either)."""
+    return next((t for t in template_list(user=user) if name_or_id in (t.name, str(t.pk))), None)
