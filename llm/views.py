@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from llm import docx as summary_docx
 from llm import render as summary_render
 from llm import selectors, services
 from transcription import selectors as job_selectors
@@ -67,15 +68,22 @@ def summary_edit(request: HttpRequest, job_id) -> HttpResponse:
     return redirect("summary_page", job.id)
 
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 @login_required
 @require_GET
-def summary_download(request: HttpRequest, job_id) -> HttpResponse:
+def summary_download(request: HttpRequest, job_id, fmt: str = "md") -> HttpResponse:
+    """The summary as Markdown (`.md`) or as a Word document (`.docx`)."""
     job = job_selectors.job_get(user=request.user, job_id=job_id)
     summary = selectors.summary_of(user=request.user, job=job)
     if summary is None or not summary.text:
         raise Http404("No summary.")
-    body = f"# {job.original_name}\n\n{summary.text}\n"
-    response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
+    if fmt == "docx":
+        response = HttpResponse(summary_docx.render(job.original_name, summary.text), content_type=DOCX)
+    else:
+        body = f"# {job.original_name}\n\n{summary.text}\n"
+        response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
     stem = job.original_name.rsplit(".", 1)[0] or "transcript"
-    response["Content-Disposition"] = content_disposition_header(True, f"{stem}-summary.md")
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}-summary.{fmt}")
     return response

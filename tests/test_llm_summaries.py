@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import io
+
+import docx
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -163,6 +166,14 @@ def test_it_lets_the_owner_correct_and_download_it(
     assert response["Content-Type"] == "text/markdown; charset=utf-8"
     assert 'filename="roadmap-summary.md"' in response["Content-Disposition"]
     assert response.content.decode() == "# roadmap.wav\n\n## Decisions\n- Ship on Tuesday [0:04]\n"
+    word = client.get(reverse("summary_download_docx", args=[meeting.id]))
+    assert 'filename="roadmap-summary.docx"' in word["Content-Disposition"]
+    document = docx.Document(io.BytesIO(word.content))
+    assert [(p.style.name, p.text) for p in document.paragraphs] == [
+        ("Heading 1", "roadmap.wav"),
+        ("Heading 2", "Decisions"),
+        ("List Bullet", "Ship on Tuesday [0:04]"),
+    ]
 
 
 def test_it_shows_nobody_elses_summary(
@@ -176,6 +187,7 @@ def test_it_shows_nobody_elses_summary(
         ("summary_request", "post"),
         ("summary_edit", "post"),
         ("summary_download", "get"),
+        ("summary_download_docx", "get"),
     ]:
         response = getattr(client, method)(
             reverse(name, args=[meeting.id]), {"template": minutes().pk, "text": "x"}
