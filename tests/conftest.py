@@ -40,6 +40,15 @@ def default_profile():
 
 
 @pytest.fixture
+def summary_templates():
+    """The shipped summary templates, as a fresh installation has them (see default_profile)."""
+    from llm.models import SummaryTemplate
+    from llm.shipped_templates import ensure_shipped_templates
+
+    ensure_shipped_templates(SummaryTemplate)
+
+
+@pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", password="alice-pass")
 

@@ -11,7 +11,7 @@ from llm.models import LlmConnection
 from tests import llm_server
 from transcription.models import Job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("summary_templates")]
 
 
 @pytest.fixture

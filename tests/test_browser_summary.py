@@ -4,6 +4,7 @@ citation that starts the player at its moment. The model is a real chat server o
 
 from __future__ import annotations
 
+import pytest
 from django.core.management import call_command
 
 from llm.models import LlmConnection
@@ -12,7 +13,7 @@ from tests.conftest import AUDIO, run_worker
 from tests.test_browser import log_in, outside_playwright
 from transcription.models import Job
 
-pytestmark = test_browser.pytestmark
+pytestmark = [*test_browser.pytestmark, pytest.mark.usefixtures("summary_templates")]
 portal_url = test_browser.portal_url  # the fixtures: daphne in a subprocess, Debian's Chromium
 browser = test_browser.browser
 

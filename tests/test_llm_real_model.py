@@ -17,7 +17,7 @@ from llm import mapreduce
 from llm.models import LlmConnection, Summary, SummaryTemplate
 from transcription.models import Job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("summary_templates")]
 
 LINES = [
     ("Ana", "Good morning. Today we decide when the portal ships."),

@@ -16,7 +16,7 @@ from portal import queues
 from tests import llm_server
 from transcription.models import Job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("summary_templates")]
 
 SEGMENTS = [
     {"start": 0.0, "end": 4.0, "text": "Good morning, let us start with the roadmap.", "speaker": "S1"},
