@@ -13,6 +13,7 @@ from rest_framework.exceptions import APIException
 from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
+from llm import selectors as llm_selectors
 from transcription import exports, profiles, selectors, services, speakers
 from transcription.models import EngineProfile, Job
 
@@ -117,6 +118,26 @@ class JobCreateSerializer(serializers.Serializer):
         help_text="POSTed the result when each job is done or failed.",
     )
 
+    summarise = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="A summary template's name or id: each job's summary by the language model is asked "
+        "for when it is transcribed (GET /api/v1/jobs/{id}/summary/). Only while a model is configured.",
+    )
+
+    def validate_summarise(self, value: str) -> str:
+        """The template's id, or "" for none."""
+        if not value:
+            return ""
+        user = self.context["request"].user
+        if llm_selectors.connection_active(user=user) is None:
+            raise serializers.ValidationError("No language model is configured: ask an administrator.")
+        template = llm_selectors.template_named(user=user, name_or_id=value)
+        if template is None:
+            raise serializers.ValidationError("There is no such summary template.")
+        return str(template.pk)
+
     def validate_hotword_lists(self, ids: list[int]) -> list[HotwordList]:
         allowed = hotword_selectors.hotword_list_selectable(user=self.context["request"].user)
         found = {lst.pk: lst for lst in allowed.filter(pk__in=ids)}
@@ -147,6 +168,8 @@ class JobCreateSerializer(serializers.Serializer):
             data["recognition"] = profiles.diarize_options(data["profile"], data.pop("speakers", ""))
         except DjangoValidationError as error:
             raise serializers.ValidationError({"speakers": error.messages}) from None
+        if summarise := data.pop("summarise", ""):
+            data["recognition"]["extras"] = {"summarise": summarise}
         return data
 
 

@@ -75,6 +75,19 @@ def summary_request(*, job, template: SummaryTemplate, user) -> Summary:
     return summary
 
 
+def summary_when_done(*, job, template_id) -> Summary | None:
+    """The summary an upload asked for when its job ended done; None (logged) when it can no
+    longer be asked: the template or the model gone since. The transcript is never affected."""
+    try:
+        template = SummaryTemplate.objects.filter(pk=int(template_id), active=True).first()
+        if template is None:
+            raise ValueError(NO_TEMPLATE)
+        return summary_request(job=job, template=template, user=job.owner)
+    except ValueError as refusal:
+        logger.warning("job %s: the summary asked at upload was not started: %s", job.pk, refusal)
+        return None
+
+
 def _enqueue(summary: Summary) -> None:
     queues.get_queue(SUMMARY_QUEUE).enqueue(
         "llm.jobs.summarise", summary.pk, summary.attempt, job_id=f"summary-{summary.pk}-{summary.attempt}",

@@ -3,6 +3,8 @@ must meet are the services' (the API's serializers call the same ones)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
@@ -51,6 +53,12 @@ SPEAKER_CHOICES = [
     ("call-agent-left", _("A call, one side per channel: agent left, customer right")),
     ("call-agent-right", _("A call, one side per channel: customer left, agent right")),
 ]
+
+
+# Other apps add choices to the upload form from their AppConfig.ready, so that transcription never
+# imports them: each is a callable (user=) -> {name: form field}; a value chosen for one is kept in
+# the jobs' options as options["extras"][name], for that app to read when the job ends.
+UPLOAD_EXTENSIONS: list[Callable[..., dict[str, forms.Field]]] = []
 
 
 class UploadForm(forms.Form):
@@ -114,6 +122,17 @@ class UploadForm(forms.Form):
         self.fields["language"].choices = [("", _("Automatic")), *languages.choices(codes)]
         self.fields["hotword_lists"].queryset = hotword_selectors.hotword_list_selectable(user=user)
         self.always_applied = list(hotword_selectors.hotword_list_applied_by_default(user=user))
+        self.extension_fields = [
+            name for extend in UPLOAD_EXTENSIONS for name in self._extend(extend(user=user))
+        ]
+
+    def _extend(self, fields: dict[str, forms.Field]) -> list[str]:
+        self.fields.update(fields)
+        return list(fields)
+
+    @property
+    def extension_bound_fields(self) -> list:
+        return [self[name] for name in self.extension_fields]
 
     def clean_profile(self) -> EngineProfile:
         profile = self.cleaned_data["profile"] or self.default_profile
@@ -130,6 +149,9 @@ class UploadForm(forms.Form):
                 self.add_error("language", error)
         if data.get("profile"):
             data["recognition"] = profiles.diarize_options(data["profile"], data.get("speakers", ""))
+            extras = {name: data[name] for name in self.extension_fields if data.get(name)}
+            if extras:
+                data["recognition"]["extras"] = extras
         return data
 
     def clean_itn(self) -> bool | None:
