@@ -149,3 +149,61 @@ def seconds_of(match: re.Match) -> float:
 
 def citation_pattern() -> re.Pattern:
     return _CITATION
+
+
+ASK_PROMPT = (
+    "Below is the transcript of a recording. Each line starts with its time [mm:ss] (or [h:mm:ss]) "
+    "and the speaker. Answer the question from the transcript only, in the language of the question. "
+    "After each point, cite the time of the line it comes from, as written, for example [12:34]. If "
+    "the transcript does not say, answer that it does not.\n\n{transcript}\n\n{history}Question: {question}"
+)
+FIND_PROMPT = (
+    "Below is part of the transcript of a recording; each line starts with its time. Copy, exactly "
+    "as written with their times, the lines that help answer the question. If none do, answer "
+    "NONE.\n\nQuestion: {question}\n\n{transcript}"
+)
+NOTHING_FOUND = "NONE"
+HISTORY_TURNS = 3  # earlier questions and answers the model sees: the conversation, not all of it
+
+
+def answer(
+    endpoint: Endpoint,
+    lines: Sequence[Line],
+    *,
+    question: str,
+    history: Sequence[tuple[str, str]],
+    context_tokens: int,
+    max_answer_tokens: int,
+    on_progress: Progress | None = None,
+) -> str:
+    """The model's answer to `question` from the transcript (Markdown, citing times), after the
+    conversation's last HISTORY_TURNS (question, answer) pairs. A transcript longer than the
+    context is searched part by part for the lines that help (map), and answered from those."""
+    if not lines:
+        raise LlmError("There is nothing to ask about: the transcript is empty.")
+    earlier = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in list(history)[-HISTORY_TURNS:])
+    ask = ASK_PROMPT.replace("{history}", earlier).replace("{question}", question)
+    room = int(context_tokens * SAFETY) - max_answer_tokens
+    budget = room - tokens(ask.replace("{transcript}", ""))
+    if budget < 200:
+        raise LlmError("The question leaves no room for the transcript in the model's context.")
+    whole = _text(lines)
+    if tokens(whole) <= budget:
+        return _ask(endpoint, ask.replace("{transcript}", whole), max_answer_tokens, on_progress, (0, 1))
+    pieces = parts(lines, room - tokens(FIND_PROMPT) - tokens(question))
+    found = []
+    for index, piece in enumerate(pieces):
+        find = FIND_PROMPT.replace("{question}", question).replace("{transcript}", _text(piece))
+        said = _ask(endpoint, find, max_answer_tokens, on_progress, (index, len(pieces) + 1))
+        if said.strip().upper() != NOTHING_FOUND:
+            found.append(said)
+    relevant = "\n".join(found) or "(No line of the transcript concerns the question.)"
+    if tokens(relevant) > budget:
+        raise LlmError("Too much of the transcript concerns the question for this model's context.")
+    return _ask(
+        endpoint,
+        ask.replace("{transcript}", relevant),
+        max_answer_tokens,
+        on_progress,
+        (len(pieces), len(pieces) + 1),
+    )

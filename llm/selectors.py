@@ -3,7 +3,7 @@ selectors take `user=` all the same, so that a feature asks on someone's behalf 
 
 from __future__ import annotations
 
-from llm.models import LlmConnection, Summary, SummaryTemplate
+from llm.models import LlmConnection, Question, Summary, SummaryTemplate
 
 
 def connection_active(*, user) -> LlmConnection | None:
@@ -32,3 +32,10 @@ def summary_of(*, user, job) -> Summary | None:
 def template_named(*, user, name_or_id: str) -> SummaryTemplate | None:
     """An active template by its name or id (the API takes either)."""
     return next((t for t in template_list(user=user) if name_or_id in (t.name, str(t.pk))), None)
+
+
+def question_list(*, user, job) -> list[Question]:
+    """The user's conversation with the job's recording, oldest first; none for another's job."""
+    if job.owner_id != user.pk:
+        return []
+    return list(Question.objects.filter(job=job, asker=user))

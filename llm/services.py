@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from llm import client
-from llm.models import LlmConnection, Summary, SummaryTemplate
+from llm.models import LlmConnection, Question, Summary, SummaryTemplate
 from portal import queues
 from transcription import progress
 
@@ -156,3 +156,59 @@ def _announce(summary: Summary) -> None:
     transaction.on_commit(
         lambda: progress.send_summary_update(owner_id=job.owner_id, job_id=job.pk, summary=state)
     )
+
+
+# --- questions ---------------------------------------------------------------------------------
+MAX_QUESTION = 1000
+EMPTY_QUESTION = gettext_noop("Ask a question.")
+
+
+def question_ask(*, job, user, text: str) -> Question:
+    """Ask the recording a question: answered on the `llm` queue once this commits."""
+    text = " ".join(text.split())[:MAX_QUESTION]
+    if not text:
+        raise ValueError(EMPTY_QUESTION)
+    if job.status != "done":
+        raise ValueError(NOT_FINISHED)
+    if not LlmConnection.objects.filter(active=True).exists():
+        raise ValueError(NO_MODEL)
+    with transaction.atomic():
+        question = Question.objects.create(job=job, asker=user, text=text)
+        transaction.on_commit(
+            lambda: queues.get_queue(SUMMARY_QUEUE).enqueue(
+                "llm.jobs.answer",
+                question.pk,
+                job_id=f"question-{question.pk}",
+                job_timeout=settings.LLM_JOB_TIMEOUT,
+                result_ttl=0,
+                failure_ttl=86400,
+            )  # fmt: skip
+        )
+    logger.info("question %s asked of job %s by user %s", question.pk, job.pk, user.pk)
+    return question
+
+
+def question_claim(*, question_id: int) -> Question | None:
+    claimed = Question.objects.filter(pk=question_id, status=Question.Status.QUEUED).update(
+        status=Question.Status.RUNNING
+    )
+    return Question.objects.select_related("job").get(pk=question_id) if claimed else None
+
+
+def question_answer(*, question: Question, answer: str) -> None:
+    _end_question(question, status=Question.Status.DONE, answer=answer)
+
+
+def question_fail(*, question: Question, message: str) -> None:
+    logger.warning("question %s of job %s failed: %s", question.pk, question.job_id, message)
+    _end_question(question, status=Question.Status.FAILED, error=message)
+
+
+def _end_question(question: Question, **fields) -> None:
+    done = Question.objects.filter(pk=question.pk, status=Question.Status.RUNNING).update(
+        answered_at=timezone.now(), **fields
+    )
+    if done:
+        job = question.job
+        state = {"status": fields["status"], "progress": 1.0, "error": fields.get("error", "")}
+        progress.send_summary_update(owner_id=job.owner_id, job_id=job.pk, summary=state)

@@ -28,10 +28,20 @@ def summary_page(request: HttpRequest, job_id) -> HttpResponse:
     if summary is not None and summary.text:
         job_url = reverse("job_detail", args=[job.id])
         html = summary_render.to_html(summary.text, job_url=job_url, duration=job.duration)
+    job_url = reverse("job_detail", args=[job.id])
+    questions = [
+        (q, summary_render.to_html(q.answer, job_url=job_url, duration=job.duration) if q.answer else "")
+        for q in selectors.question_list(user=request.user, job=job)
+    ]
+    waiting = any(q.status in ("queued", "running") for q, _ in questions) or (
+        summary is not None and summary.status in ("queued", "running")
+    )
     context = {
         "job": job,
         "summary": summary,
         "summary_html": html,
+        "questions": questions,
+        "waiting": waiting,
         "templates": selectors.template_list(user=request.user),
         "connection": selectors.connection_active(user=request.user),
     }
@@ -51,6 +61,17 @@ def summary_request(request: HttpRequest, job_id) -> HttpResponse:
         except ValueError as error:
             messages.error(request, _(str(error)))
     return redirect("summary_page", job.id)
+
+
+@login_required
+@require_POST
+def question_ask(request: HttpRequest, job_id) -> HttpResponse:
+    job = job_selectors.job_get(user=request.user, job_id=job_id)
+    try:
+        services.question_ask(job=job, user=request.user, text=request.POST.get("question", ""))
+    except ValueError as error:
+        messages.error(request, _(str(error)))
+    return redirect(reverse("summary_page", args=[job.id]) + "#questions")
 
 
 @login_required
