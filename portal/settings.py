@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "llm",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "llm.context_processors.llm",
+                "quality.context_processors.quality",
             ],
         },
     },

@@ -29,5 +29,6 @@ urlpatterns = [
     path("hotwords/", include("hotwords.urls")),
     path("", include("api.urls")),
     path("", include("llm.urls")),
+    path("", include("quality.urls")),
     path("", include("transcription.urls")),
 ]

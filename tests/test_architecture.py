@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # `portal` here is the shared infrastructure (settings readers, queues, logs, i18n); the
 # composition root below wires the apps together and may import them all. New apps that react
 # to jobs (speakers, summaries, quality checks, teams) go after `transcription`.
-LAYERS = ["portal", "hotwords", "transcription", "llm", "webhooks", "api"]
+LAYERS = ["portal", "hotwords", "transcription", "llm", "quality", "webhooks", "api"]
 COMPOSITION_ROOT = {"portal.urls", "portal.asgi"}
 MAX_MODULE_LINES = 350
 # Modules that must not know Django (nor any other part of the portal but each other).
@@ -31,6 +31,8 @@ DJANGO_FREE = [
     "transcription.embedders",
     "transcription.calls",
     "llm.client",
+    "quality.matching",
+    "transcription.hotword_fix",
     "transcription.speaker_turns",
 ]
 

@@ -40,6 +40,29 @@ def correct(text: str, hotwords: list[str]) -> tuple[str, list[Correction]]:
     return text, corrections
 
 
+def find(text: str, phrase: str) -> list[tuple[int, int]]:
+    """Where `text` says `phrase` or a near-miss of it, as character spans in order: the same
+    tolerance as the correction (letters for Latin phrases, toneless pinyin for Chinese ones, so
+    that 新火计划 is found for 星火计划). Call-quality rules use it (quality/matching.py)."""
+    if _HAN.search(phrase):
+        size, target = len(phrase), _pinyin(phrase)
+        spans, i = [], 0
+        while i + size <= len(text):
+            window = text[i : i + size]
+            if _HAN.fullmatch(window[0]) and fuzz.ratio(_pinyin(window), target) >= PINYIN_THRESHOLD:
+                spans.append((i, i + size))
+                i += size
+                continue
+            i += 1
+        return spans
+    target = _letters(phrase)
+    if not target:
+        return []
+    if len(target) < MIN_LETTERS:  # too short to be fuzzy about: the words themselves
+        return [m.span() for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text, re.IGNORECASE)]
+    return sorted(_latin_matches(text, phrase, target))
+
+
 def _letters(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 

@@ -1,0 +1,13 @@
+"""What quality hears from transcription (connected in QualityConfig.ready): a job ended; if its upload
+chose a rule set (quality/upload.py), the finished transcript is checked against it now."""
+
+from __future__ import annotations
+
+from quality import services
+from quality.upload import FIELD
+
+
+def on_job_ended(sender, *, job, **kwargs) -> None:
+    wanted = (job.options.get("extras") or {}).get(FIELD)
+    if wanted and job.status == "done":
+        services.check_when_done(job=job, rule_set_id=wanted)

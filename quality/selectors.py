@@ -1,0 +1,35 @@
+"""Reads of call checks, scoped to the user: their own jobs' checks only."""
+
+from __future__ import annotations
+
+from quality.models import Check, RuleSet
+from transcription.models import Job
+
+
+def rule_set_list(*, user) -> list[RuleSet]:
+    """The rule sets a user may check calls against (all active ones: they are admin-managed)."""
+    return (
+        list(RuleSet.objects.filter(active=True).prefetch_related("rules")) if user.is_authenticated else []
+    )
+
+
+def rule_set_get(*, user, rule_set_id) -> RuleSet | None:
+    return next((r for r in rule_set_list(user=user) if str(r.pk) == str(rule_set_id)), None)
+
+
+def batch_jobs(*, user, batch: str):
+    """The user's jobs of a batch, in upload order."""
+    return Job.objects.filter(owner=user, options__batch=batch).order_by("queued_at", "id")
+
+
+def batch_checks(*, user, batch: str, rule_set: RuleSet) -> list[tuple[Job, Check | None]]:
+    """Each job of the user's batch with its check against `rule_set` (None: not checked)."""
+    jobs = list(batch_jobs(user=user, batch=batch).defer("segments", "text", "raw_text"))
+    checks = {c.job_id: c for c in Check.objects.filter(job__in=jobs, rule_set=rule_set)}
+    return [(job, checks.get(job.pk)) for job in jobs]
+
+
+def job_checks(*, user, job) -> list[Check]:
+    if job.owner_id != user.pk:
+        return []
+    return list(Check.objects.filter(job=job).select_related("rule_set"))

@@ -1,0 +1,55 @@
+"""Writes of call checks: a finished job checked against a rule set (again, when a rule changed:
+no transcription runs again), stored as one Check per job and rule set."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from quality import matching
+from quality.models import Check, RuleSet
+
+logger = logging.getLogger(__name__)
+
+
+def check_job(*, job, rule_set: RuleSet) -> Check | None:
+    """The job's check against `rule_set` (replacing an earlier one); None for an unfinished job."""
+    if job.status != "done":
+        return None
+    specs = [
+        matching.RuleSpec(
+            id=rule.pk,
+            label=rule.label,
+            kind=rule.kind,
+            phrases=rule.phrase_list(),
+            within_seconds=rule.within_seconds,
+            speaker=rule.speaker,
+        )  # fmt: skip
+        for rule in rule_set.rules.all()
+    ]
+    results = matching.check(specs, job.segments, job.speakers)
+    passed = all(result["passed"] for result in results)
+    with transaction.atomic():
+        check, _ = Check.objects.update_or_create(
+            job=job, rule_set=rule_set, defaults={"results": results, "passed": passed}
+        )
+    logger.info("job %s checked against rule set %s: %s", job.pk, rule_set.pk, "pass" if passed else "fail")
+    return check
+
+
+def check_jobs(*, jobs, rule_set: RuleSet) -> list[Check]:
+    """A batch (re)checked: every finished job of `jobs`."""
+    return [check for job in jobs if (check := check_job(job=job, rule_set=rule_set)) is not None]
+
+
+def check_when_done(*, job, rule_set_id) -> Check | None:
+    """The check an upload asked for, once its job ended done (the rule set may be gone since)."""
+    try:
+        rule_set = RuleSet.objects.filter(pk=int(rule_set_id), active=True).first()
+    except (TypeError, ValueError):
+        rule_set = None
+    if rule_set is None:
+        logger.warning("job %s: the rule set asked at upload is gone", job.pk)
+        return None
+    return check_job(job=job, rule_set=rule_set)

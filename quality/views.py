@@ -1,0 +1,98 @@
+"""A batch's call-check report (calls × rules, totals, failed only, CSV) and its re-check after a rule
+changed. Each view parses, calls one service or selector, and renders; another user's batch is empty."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from quality import selectors, services
+
+
+def _report(request: HttpRequest, batch: str):
+    rule_sets = selectors.rule_set_list(user=request.user)
+    rule_set = selectors.rule_set_get(user=request.user, rule_set_id=request.GET.get("rules")) or (
+        rule_sets[0] if rule_sets else None
+    )
+    if rule_set is None:
+        raise Http404("No rule set.")
+    rows = selectors.batch_checks(user=request.user, batch=batch, rule_set=rule_set)
+    if not rows:
+        raise Http404("No such batch.")
+    return rule_sets, rule_set, rows
+
+
+@login_required
+@require_GET
+def batch_report(request: HttpRequest, batch: str) -> HttpResponse:
+    rule_sets, rule_set, rows = _report(request, batch)
+    failed_only = request.GET.get("failed") == "1"
+    rules = list(rule_set.rules.all())
+    table = [
+        (job, check, {r["rule"]: r for r in check.results} if check else {})
+        for job, check in rows
+        if not failed_only or (check is not None and not check.passed)
+    ]
+    totals = [
+        (rule, sum(1 for _, c, by in table if c and by.get(rule.pk, {}).get("passed"))) for rule in rules
+    ]
+    context = {
+        "batch": batch, "rule_sets": rule_sets, "rule_set": rule_set, "rules": rules, "table": table,
+        "totals": totals, "failed_only": failed_only,
+        "passed": sum(1 for _, c, _ in table if c and c.passed), "checked": sum(1 for _, c, _ in table if c),
+    }  # fmt: skip
+    return render(request, "quality/batch_report.html", context)
+
+
+@login_required
+@require_GET
+def batch_report_csv(request: HttpRequest, batch: str) -> HttpResponse:
+    _, rule_set, rows = _report(request, batch)
+    rules = list(rule_set.rules.all())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["file", "job", "checked", "passed", *[rule.label for rule in rules]])
+    for job, check in rows:
+        by_rule = {r["rule"]: r for r in check.results} if check else {}
+        verdicts = [_verdict(by_rule.get(rule.pk)) for rule in rules]
+        writer.writerow(
+            [
+                job.original_name,
+                job.pk,
+                "yes" if check else "no",
+                _verdict(check and {"passed": check.passed}),
+                *verdicts,
+            ]
+        )
+    response = HttpResponse(
+        "\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8"
+    )  # BOM: Excel reads UTF-8
+    response["Content-Disposition"] = content_disposition_header(True, f"{batch}-{rule_set.name}-checks.csv")
+    return response
+
+
+def _verdict(result: dict | None) -> str:
+    if not result:
+        return ""
+    return "pass" if result["passed"] else "fail"
+
+
+@login_required
+@require_POST
+def batch_recheck(request: HttpRequest, batch: str) -> HttpResponse:
+    rule_set = selectors.rule_set_get(user=request.user, rule_set_id=request.POST.get("rules"))
+    jobs = list(selectors.batch_jobs(user=request.user, batch=batch))
+    if rule_set is None or not jobs:
+        raise Http404("No such batch or rule set.")
+    checked = services.check_jobs(jobs=jobs, rule_set=rule_set)
+    messages.success(request, _("%(count)d call(s) checked.") % {"count": len(checked)})
+    return redirect(reverse("quality_batch_report", args=[batch]) + f"?rules={rule_set.pk}")
