@@ -7,7 +7,7 @@ import logging
 
 from django.db import transaction
 
-from quality import matching
+from quality import matching, signals
 from quality.models import Check, RuleSet
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,16 @@ def check_job(*, job, rule_set: RuleSet) -> Check | None:
         check, _ = Check.objects.update_or_create(
             job=job, rule_set=rule_set, defaults={"results": results, "passed": passed}
         )
+        if not passed:
+            transaction.on_commit(lambda: _announce_failure(check))
     logger.info("job %s checked against rule set %s: %s", job.pk, rule_set.pk, "pass" if passed else "fail")
     return check
+
+
+def _announce_failure(check: Check) -> None:
+    for receiver, outcome in signals.check_failed.send_robust(sender=Check, check=check):
+        if isinstance(outcome, Exception):  # a listener's failure must not undo the check
+            logger.error("check %s: %r failed on check_failed", check.pk, receiver, exc_info=outcome)
 
 
 def check_jobs(*, jobs, rule_set: RuleSet) -> list[Check]:

@@ -123,3 +123,35 @@ def test_it_shows_nobody_elses_batch(client, alice, bob, rules, django_capture_o
         client.post(reverse("quality_batch_recheck", args=["calls-w48"]), {"rules": rules.pk}).status_code
         == 404
     )
+
+
+def test_it_calls_back_when_a_call_fails_its_check(alice, rules, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    from api import services as token_services
+    from webhooks.models import WebhookDelivery
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_services.token_create(user=alice, name='t').plain}")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/jobs/",
+            {"file": upload_of(AUDIO / CLIPS[0]), "callback_url": "https://crm.example.com/hook"},
+            format="multipart",
+        )
+    assert response.status_code == 201
+    job = Job.objects.get()
+    Job.objects.filter(pk=job.pk).update(options={**job.options, "extras": {"quality": str(rules.pk)}})
+    with django_capture_on_commit_callbacks(execute=True):
+        run_worker()
+    events = dict(WebhookDelivery.objects.values_list("event", "payload"))
+    assert set(events) == {"job.done", "job.qa_failed"}
+    sent = events["job.qa_failed"]
+    assert sent["type"] == "job.qa_failed" and sent["job"]["id"] == str(job.id)
+    assert sent["check"]["rule_set"] == "Reading script" and sent["check"]["passed"] is False
+    assert [(r["label"], r["passed"]) for r in sent["check"]["rules"]] == [
+        ("Names the family", True),
+        ("No idleness", False),
+        ("Young man", False),
+    ]
+    assert sent["check"]["rules"][1]["heard"][0]["text"] == "leisure"

@@ -69,6 +69,7 @@ class WebhookDelivery(models.Model):
     class Event(models.TextChoices):
         JOB_DONE = "job.done", "job.done"
         JOB_FAILED = "job.failed", "job.failed"
+        JOB_QA_FAILED = "job.qa_failed", "job.qa_failed"
 
     job = models.ForeignKey(
         "transcription.Job",

@@ -157,17 +157,40 @@ def _event(job: Job) -> str:
     return Event.JOB_DONE if job.status == Job.Status.DONE else Event.JOB_FAILED
 
 
-def delivery_enqueue(*, job: Job) -> WebhookDelivery:
-    """Record the callback for a finished job and queue it, or record it as refused (then no
-    request is ever made)."""
+def qa_failed_payload(check) -> dict:
+    """Version 1 of `job.qa_failed`'s payload: see docs/webhooks.md."""
+    job = check.job
+    return {
+        "v": 1,
+        "type": WebhookDelivery.Event.JOB_QA_FAILED,
+        "job": {"id": str(job.id), "name": job.original_name, "batch": job.options.get("batch", "")},
+        "check": {
+            "rule_set": check.rule_set.name,
+            "passed": check.passed,
+            "rules": [
+                {
+                    "label": r["label"],
+                    "kind": r["kind"],
+                    "passed": r["passed"],
+                    "heard": [{"start": h["start"], "text": h["heard"]} for h in r["hits"]],
+                }  # fmt: skip
+                for r in check.results
+            ],
+        },
+    }
+
+
+def delivery_enqueue(*, job: Job, event: str = "", payload: dict | None = None) -> WebhookDelivery:
+    """Record the callback for a finished job (or, with `event` and `payload`, another event of it:
+    a failed call check) and queue it, or record it as refused (then no request is ever made)."""
     problem = _refusal(job.callback_url)
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
             job=job,
             user_id=job.owner_id,
             url=job.callback_url,
-            event=_event(job),
-            payload=payload_for(job),
+            event=event or _event(job),
+            payload=payload or payload_for(job),
             status=Status.REFUSED if problem else Status.PENDING,
             last_error=problem,
         )
