@@ -53,31 +53,48 @@ def batch_report(request: HttpRequest, batch: str) -> HttpResponse:
     return render(request, "quality/batch_report.html", context)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @login_required
 @require_GET
-def batch_report_csv(request: HttpRequest, batch: str) -> HttpResponse:
+def batch_report_file(request: HttpRequest, batch: str, fmt: str) -> HttpResponse:
+    """The report as CSV (UTF-8 with a BOM, so that Excel reads Chinese) or as XLSX."""
     _, rule_set, rows = _report(request, batch)
+    table = _rows(rule_set, rows)
+    if fmt == "xlsx":
+        response = HttpResponse(_xlsx(table, title=rule_set.name), content_type=XLSX)
+    else:
+        out = io.StringIO()
+        csv.writer(out).writerows(table)
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"{batch}-{rule_set.name}-checks.{fmt}"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+def _rows(rule_set, rows) -> list[list]:
     rules = list(rule_set.rules.all())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["file", "job", "checked", "passed", *[rule.label for rule in rules]])
+    table: list[list] = [["file", "job", "checked", "passed", *[rule.label for rule in rules]]]
     for job, check in rows:
         by_rule = {r["rule"]: r for r in check.results} if check else {}
+        overall = _verdict({"passed": check.passed} if check else None)
         verdicts = [_verdict(by_rule.get(rule.pk)) for rule in rules]
-        writer.writerow(
-            [
-                job.original_name,
-                job.pk,
-                "yes" if check else "no",
-                _verdict(check and {"passed": check.passed}),
-                *verdicts,
-            ]
-        )
-    response = HttpResponse(
-        "\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8"
-    )  # BOM: Excel reads UTF-8
-    response["Content-Disposition"] = content_disposition_header(True, f"{batch}-{rule_set.name}-checks.csv")
-    return response
+        table.append([job.original_name, str(job.pk), "yes" if check else "no", overall, *verdicts])
+    return table
+
+
+def _xlsx(table: list[list], *, title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "checks"
+    for row in table:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _verdict(result: dict | None) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -76,14 +77,14 @@ def test_it_checks_each_call_of_a_batch_when_it_is_done(
         reverse("quality_batch_report", args=["calls-w48"]), {"rules": rules.pk, "failed": "1"}
     )
     assert failed.status_code == 200 and str(first.id) in failed.content.decode()
-    report = client.get(reverse("quality_batch_report_csv", args=["calls-w48"]), {"rules": rules.pk})
+    report = client.get(reverse("quality_report_csv", args=["calls-w48"]), {"rules": rules.pk})
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
     assert rows[0] == ["file", "job", "checked", "passed", "Names the family", "No idleness", "Young man"]
-    assert rows[1][:4] == [first.original_name, str(first.id), "yes", "fail"] and rows[1][4:] == [
-        "pass",
-        "fail",
-        "fail",
-    ]
+    assert rows[1] == [first.original_name, str(first.id), "yes", "fail", "pass", "fail", "fail"]
+    sheet = client.get(reverse("quality_report_xlsx", args=["calls-w48"]), {"rules": rules.pk})
+    assert 'filename="calls-w48-Reading script-checks.xlsx"' in sheet["Content-Disposition"]
+    workbook = openpyxl.load_workbook(io.BytesIO(sheet.content))
+    assert [list(row) for row in workbook.active.iter_rows(values_only=True)] == rows
 
 
 def test_it_checks_again_after_a_rule_changed_without_transcribing(
@@ -118,7 +119,8 @@ def test_it_shows_nobody_elses_batch(client, alice, bob, rules, django_capture_o
     upload(client, django_capture_on_commit_callbacks, rules, names=CLIPS[:1])
     client.force_login(bob)
     assert client.get(reverse("quality_batch_report", args=["calls-w48"])).status_code == 404
-    assert client.get(reverse("quality_batch_report_csv", args=["calls-w48"])).status_code == 404
+    assert client.get(reverse("quality_report_csv", args=["calls-w48"])).status_code == 404
+    assert client.get(reverse("quality_report_xlsx", args=["calls-w48"])).status_code == 404
     assert (
         client.post(reverse("quality_batch_recheck", args=["calls-w48"]), {"rules": rules.pk}).status_code
         == 404
@@ -155,3 +157,24 @@ def test_it_calls_back_when_a_call_fails_its_check(alice, rules, django_capture_
         ("Young man", False),
     ]
     assert sent["check"]["rules"][1]["heard"][0]["text"] == "leisure"
+
+
+def test_it_gives_a_jobs_checks_through_the_api_to_its_owner_only(
+    alice, bob, rules, client, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    from api import services as token_services
+
+    client.force_login(alice)
+    (job,) = upload(client, django_capture_on_commit_callbacks, rules, names=CLIPS[:1])
+
+    def api_for(user) -> APIClient:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_services.token_create(user=user, name='t').plain}")
+        return api
+
+    (check,) = api_for(alice).get(f"/api/v1/jobs/{job.id}/checks/").json()
+    assert check["rule_set"] == "Reading script" and check["passed"] is False
+    assert [r["passed"] for r in check["results"]] == [True, False, False]
+    assert api_for(bob).get(f"/api/v1/jobs/{job.id}/checks/").status_code == 404
