@@ -14,6 +14,7 @@ from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
 from llm import selectors as llm_selectors
+from quality import selectors as quality_selectors
 from transcription import exports, profiles, selectors, services, speakers
 from transcription.models import EngineProfile, Job
 
@@ -138,6 +139,27 @@ class JobCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError("There is no such summary template.")
         return str(template.pk)
 
+    quality = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="A call-check rule set's name or id: each job is checked against it when it is transcribed "
+        "(GET /api/v1/jobs/{id}/checks/).",
+    )
+
+    def validate_quality(self, value: str) -> str:
+        """The rule set's id, or "" for none."""
+        if not value:
+            return ""
+        found = [
+            r
+            for r in quality_selectors.rule_set_list(user=self.context["request"].user)
+            if value in (r.name, str(r.pk))
+        ]
+        if not found:
+            raise serializers.ValidationError("There is no such rule set.")
+        return str(found[0].pk)
+
     def validate_hotword_lists(self, ids: list[int]) -> list[HotwordList]:
         allowed = hotword_selectors.hotword_list_selectable(user=self.context["request"].user)
         found = {lst.pk: lst for lst in allowed.filter(pk__in=ids)}
@@ -168,8 +190,9 @@ class JobCreateSerializer(serializers.Serializer):
             data["recognition"] = profiles.diarize_options(data["profile"], data.pop("speakers", ""))
         except DjangoValidationError as error:
             raise serializers.ValidationError({"speakers": error.messages}) from None
-        if summarise := data.pop("summarise", ""):
-            data["recognition"]["extras"] = {"summarise": summarise}
+        extras = {key: value for key in ("summarise", "quality") if (value := data.pop(key, ""))}
+        if extras:
+            data["recognition"]["extras"] = extras
         return data
 
 

@@ -166,13 +166,21 @@ def test_it_gives_a_jobs_checks_through_the_api_to_its_owner_only(
 
     from api import services as token_services
 
-    client.force_login(alice)
-    (job,) = upload(client, django_capture_on_commit_callbacks, rules, names=CLIPS[:1])
-
     def api_for(user) -> APIClient:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_services.token_create(user=user, name='t').plain}")
         return api
+
+    refused = api_for(alice).post("/api/v1/jobs/", {"file": upload_of(AUDIO / CLIPS[0]), "quality": "Nope"})
+    assert refused.status_code == 400 and "no such rule set" in str(refused.json()["quality"])
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api_for(alice).post(
+            "/api/v1/jobs/", {"file": upload_of(AUDIO / CLIPS[0]), "quality": "Reading script"}
+        )
+    assert created.status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        run_worker()
+    job = Job.objects.get()
 
     (check,) = api_for(alice).get(f"/api/v1/jobs/{job.id}/checks/").json()
     assert check["rule_set"] == "Reading script" and check["passed"] is False
