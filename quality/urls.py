@@ -17,4 +17,5 @@ urlpatterns = [
         name="quality_report_xlsx",
     ),
     path("quality/batches/<str:batch>/recheck/", views.batch_recheck, name="quality_batch_recheck"),
+    path("quality/jobs/<uuid:job_id>/", views.job_checks, name="quality_job_checks"),
 ]

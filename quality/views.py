@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from quality import selectors, services
+from transcription import selectors as job_selectors
 
 
 def _report(request: HttpRequest, batch: str):
@@ -113,3 +114,30 @@ def batch_recheck(request: HttpRequest, batch: str) -> HttpResponse:
     checked = services.check_jobs(jobs=jobs, rule_set=rule_set)
     messages.success(request, _("%(count)d call(s) checked.") % {"count": len(checked)})
     return redirect(reverse("quality_batch_report", args=[batch]) + f"?rules={rule_set.pk}")
+
+
+@login_required
+@require_GET
+def job_checks(request: HttpRequest, job_id) -> HttpResponse:
+    """A call's transcript with what each rule heard highlighted, and each rule's verdict."""
+    job = job_selectors.job_get(user=request.user, job_id=job_id)
+    checks = selectors.job_checks(user=request.user, job=job)
+    heard = {(h["start"], h["heard"]) for c in checks for r in c.results for h in r["hits"]}
+    lines = [(segment, _marked(segment, heard)) for segment in job.segments]
+    return render(request, "quality/job_checks.html", {"job": job, "checks": checks, "lines": lines})
+
+
+def _marked(segment: dict, heard: set) -> list[tuple[str, bool]]:
+    """The segment's text in pieces, each marked if a rule heard it there."""
+    text, pieces, at = segment.get("text", ""), [], 0
+    spans = sorted(
+        (text.find(phrase), text.find(phrase) + len(phrase))
+        for start, phrase in heard
+        if start == segment["start"] and phrase and text.find(phrase) >= 0
+    )
+    for begin, end in spans:
+        if begin < at:
+            continue
+        pieces += [(text[at:begin], False), (text[begin:end], True)]
+        at = end
+    return [piece for piece in [*pieces, (text[at:], False)] if piece[0]]

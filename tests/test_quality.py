@@ -120,6 +120,7 @@ def test_it_shows_nobody_elses_batch(client, alice, bob, rules, django_capture_o
     client.force_login(bob)
     assert client.get(reverse("quality_batch_report", args=["calls-w48"])).status_code == 404
     assert client.get(reverse("quality_report_csv", args=["calls-w48"])).status_code == 404
+    assert client.get(reverse("quality_job_checks", args=[Job.objects.get().id])).status_code == 404
     assert client.get(reverse("quality_report_xlsx", args=["calls-w48"])).status_code == 404
     assert (
         client.post(reverse("quality_batch_recheck", args=["calls-w48"]), {"rules": rules.pk}).status_code
