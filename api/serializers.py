@@ -142,23 +142,21 @@ class JobCreateSerializer(serializers.Serializer):
     quality = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=100,
-        help_text="A call-check rule set's name or id: each job is checked against it when it is transcribed "
-        "(GET /api/v1/jobs/{id}/checks/).",
+        max_length=500,
+        help_text="Call-check rule sets, by name or id, comma-separated: each job is checked against them "
+        "when it is transcribed (GET /api/v1/jobs/{id}/checks/).",
     )
 
-    def validate_quality(self, value: str) -> str:
-        """The rule set's id, or "" for none."""
-        if not value:
-            return ""
-        found = [
-            r
-            for r in quality_selectors.rule_set_list(user=self.context["request"].user)
-            if value in (r.name, str(r.pk))
-        ]
-        if not found:
-            raise serializers.ValidationError("There is no such rule set.")
-        return str(found[0].pk)
+    def validate_quality(self, value: str) -> list[str]:
+        """The rule sets' ids ([] for none)."""
+        available = quality_selectors.rule_set_list(user=self.context["request"].user)
+        chosen = []
+        for wanted in (part.strip() for part in value.split(",") if part.strip()):
+            found = next((r for r in available if wanted in (r.name, str(r.pk))), None)
+            if found is None:
+                raise serializers.ValidationError(f"There is no such rule set: {wanted}.")
+            chosen.append(str(found.pk))
+        return list(dict.fromkeys(chosen))
 
     def validate_hotword_lists(self, ids: list[int]) -> list[HotwordList]:
         allowed = hotword_selectors.hotword_list_selectable(user=self.context["request"].user)

@@ -8,6 +8,7 @@ from quality.upload import FIELD
 
 
 def on_job_ended(sender, *, job, **kwargs) -> None:
-    wanted = (job.options.get("extras") or {}).get(FIELD)
-    if wanted and job.status == "done":
-        services.check_when_done(job=job, rule_set_id=wanted)
+    wanted = (job.options.get("extras") or {}).get(FIELD) or []
+    if job.status == "done":
+        for rule_set_id in [wanted] if isinstance(wanted, str) else wanted:
+            services.check_when_done(job=job, rule_set_id=rule_set_id)

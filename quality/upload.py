@@ -1,6 +1,6 @@
-"""What quality adds to the upload form (transcription.forms.UPLOAD_EXTENSIONS): "Check calls against"
-a rule set, offered while there is one. Each job of the upload, a batch's too, is checked when it
-ends done (receivers.py); the batch's report is at /quality/batches/<batch>/."""
+"""What quality adds to the upload form (transcription.forms.UPLOAD_EXTENSIONS): "Check calls
+against" rule sets (one or more), offered while there are some. Each job of the upload, a batch's
+too, is checked when it ends done (receivers.py); the batch's report: /quality/batches/<batch>/."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ def upload_fields(*, user) -> dict[str, forms.Field]:
     if not rule_sets:
         return {}
     return {
-        FIELD: forms.ChoiceField(
-            choices=[("", _("No")), *[(str(r.pk), r.name) for r in rule_sets]],
+        FIELD: forms.MultipleChoiceField(
+            choices=[(str(r.pk), r.name) for r in rule_sets],
             required=False,
+            widget=forms.CheckboxSelectMultiple,
             label=_("Check calls against"),
             help_text=_("Check each transcript for what an agent must say, and must not."),
         )

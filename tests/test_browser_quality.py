@@ -27,7 +27,7 @@ def test_it_reports_a_batch_of_calls_against_a_rule_set(portal_url, browser, ali
     )
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     log_in(page, portal_url, "alice", "alice-pass")
-    page.locator("#id_quality").select_option(label="Reading script")
+    page.get_by_label("Reading script").check()
     page.fill("#id_batch", "calls-w48")
     page.set_input_files("#id_files", [str(clip) for clip in CLIPS])
     page.locator("#upload-submit").click()

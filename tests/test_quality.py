@@ -174,16 +174,20 @@ def test_it_gives_a_jobs_checks_through_the_api_to_its_owner_only(
 
     refused = api_for(alice).post("/api/v1/jobs/", {"file": upload_of(AUDIO / CLIPS[0]), "quality": "Nope"})
     assert refused.status_code == 400 and "no such rule set" in str(refused.json()["quality"])
+    greeting = RuleSet.objects.create(name="Greeting")
+    Rule.objects.create(rule_set=greeting, label="Says and", kind="must", phrases="and")
     with django_capture_on_commit_callbacks(execute=True):
         created = api_for(alice).post(
-            "/api/v1/jobs/", {"file": upload_of(AUDIO / CLIPS[0]), "quality": "Reading script"}
+            "/api/v1/jobs/",
+            {"file": upload_of(AUDIO / CLIPS[0]), "quality": f"Reading script, {greeting.pk}"},
         )
     assert created.status_code == 201
     with django_capture_on_commit_callbacks(execute=True):
         run_worker()
     job = Job.objects.get()
 
-    (check,) = api_for(alice).get(f"/api/v1/jobs/{job.id}/checks/").json()
-    assert check["rule_set"] == "Reading script" and check["passed"] is False
-    assert [r["passed"] for r in check["results"]] == [True, False, False]
+    checks = {c["rule_set"]: c for c in api_for(alice).get(f"/api/v1/jobs/{job.id}/checks/").json()}
+    assert set(checks) == {"Reading script", "Greeting"}  # both rule sets chosen at upload
+    check = checks["Reading script"]
+    assert check["passed"] is False and [r["passed"] for r in check["results"]] == [True, False, False]
     assert api_for(bob).get(f"/api/v1/jobs/{job.id}/checks/").status_code == 404
