@@ -126,6 +126,14 @@ def test_it_fails_the_question_with_the_models_reason(
     assert "HTTP 503" in client.get(reverse("summary_page", args=[meeting.id])).content.decode()
 
 
+def test_it_offers_a_question_box_on_the_job_page(client, alice, meeting, llm):
+    client.force_login(alice)
+    page = client.get(reverse("job_detail", args=[meeting.id])).content.decode()
+    assert f'action="/jobs/{meeting.id}/questions/" class="inline" id="ask-box"' in page
+    LlmConnection.objects.update(active=False)
+    assert 'id="ask-box"' not in client.get(reverse("job_detail", args=[meeting.id])).content.decode()
+
+
 def test_it_refuses_an_empty_question(client, alice, meeting, llm, django_capture_on_commit_callbacks):
     client.force_login(alice)
     response = ask(client, meeting, "   ", django_capture_on_commit_callbacks)
