@@ -134,7 +134,7 @@ class JobCreateSerializer(serializers.Serializer):
         user = self.context["request"].user
         if llm_selectors.connection_active(user=user) is None:
             raise serializers.ValidationError("No language model is configured: ask an administrator.")
-        template = llm_selectors.template_named(user=user, name_or_id=value)
+        template = llm_selectors.template_get(user=user, template_id=value)
         if template is None:
             raise serializers.ValidationError("There is no such summary template.")
         return str(template.pk)
@@ -149,10 +149,10 @@ class JobCreateSerializer(serializers.Serializer):
 
     def validate_quality(self, value: str) -> list[str]:
         """The rule sets' ids ([] for none)."""
-        available = quality_selectors.rule_set_list(user=self.context["request"].user)
+        user = self.context["request"].user
         chosen = []
         for wanted in (part.strip() for part in value.split(",") if part.strip()):
-            found = next((r for r in available if wanted in (r.name, str(r.pk))), None)
+            found = quality_selectors.rule_set_get(user=user, rule_set_id=wanted)
             if found is None:
                 raise serializers.ValidationError(f"There is no such rule set: {wanted}.")
             chosen.append(str(found.pk))

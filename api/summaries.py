@@ -72,7 +72,7 @@ class SummaryView(APIView):
     def post(self, request: Request, pk: str) -> Response:
         job = job_selectors.job_get(user=request.user, job_id=job_id(pk))
         data = parse(SummaryRequestSerializer, request.data, request)
-        template = selectors.template_named(user=request.user, name_or_id=data["template"])
+        template = selectors.template_get(user=request.user, template_id=data["template"])
         if template is None:
             raise ApiValidationError({"template": [gettext("There is no such summary template.")]})
         try:

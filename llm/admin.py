@@ -11,7 +11,9 @@ from llm.models import LlmConnection
 
 
 class LlmConnectionForm(forms.ModelForm):
-    api_key = forms.CharField(
+    # Not the model's field: a ModelForm would copy it onto the connection, empty when left empty.
+    new_api_key = forms.CharField(
+        label="API key",
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Sent as a bearer token. Never shown again: leave empty to keep the current one.",
@@ -21,7 +23,7 @@ class LlmConnectionForm(forms.ModelForm):
     class Meta:
         model = LlmConnection
         fields = [
-            "name", "base_url", "model", "api_key", "forget_key", "timeout_seconds", "context_tokens",
+            "name", "base_url", "model", "new_api_key", "forget_key", "timeout_seconds", "context_tokens",
             "max_answer_tokens", "active",
         ]  # fmt: skip
 
@@ -29,7 +31,7 @@ class LlmConnectionForm(forms.ModelForm):
         """The key to store: None keeps the current one."""
         if self.cleaned_data.get("forget_key"):
             return ""
-        return self.cleaned_data.get("api_key") or None
+        return self.cleaned_data.get("new_api_key") or None
 
 
 @admin.register(LlmConnection)
@@ -39,18 +41,8 @@ class LlmConnectionAdmin(admin.ModelAdmin):
     readonly_fields = ["checked_at", "check_error"]
     actions = ["test_connection"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.base_fields["api_key"].initial = ""  # a stored key never reaches the page
-        return form
-
     def save_model(self, request, obj, form, change) -> None:
-        # ModelForm has copied the (possibly empty) field onto obj: the service decides.
-        if change:
-            obj.api_key = LlmConnection.objects.get(pk=obj.pk).api_key
-        services.connection_save(
-            connection=obj, api_key=form.new_key() if change else form.cleaned_data["api_key"]
-        )
+        services.connection_save(connection=obj, api_key=form.new_key())
 
     @admin.display(boolean=True, description="API key")
     def has_key(self, obj: LlmConnection) -> bool:

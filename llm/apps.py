@@ -12,5 +12,4 @@ class LlmConfig(AppConfig):
         from transcription.signals import job_ended
 
         job_ended.connect(on_job_ended, dispatch_uid="llm.on_job_ended")
-        if upload_fields not in forms.UPLOAD_EXTENSIONS:
-            forms.UPLOAD_EXTENSIONS.append(upload_fields)
+        forms.register_upload_extension(upload_fields)

@@ -5,6 +5,7 @@ fails with the reason; the transcript is never touched."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from rq.timeouts import JobTimeoutException
 
@@ -21,10 +22,10 @@ def summarise(summary_id: int, attempt: int) -> None:
     summary = services.summary_claim(summary_id=summary_id, attempt=attempt)
     if summary is None:
         return  # asked again since, or its job deleted: this run no longer stands
-    connection = selectors.connection_active(user=summary.job.owner)
-    try:
-        if connection is None or summary.template is None:
-            raise LlmError(services.NO_MODEL if connection is None else services.NO_TEMPLATE)
+
+    def write(connection) -> None:
+        if summary.template is None:
+            raise LlmError(services.NO_TEMPLATE)
         text = mapreduce.summarise(
             connection.endpoint(),
             transcripts.lines_of(summary.job),
@@ -36,15 +37,11 @@ def summarise(summary_id: int, attempt: int) -> None:
                 summary=summary, done=done, calls=calls
             ),
         )
-    except LlmError as exc:
-        services.summary_fail(summary=summary, message=str(exc))
-    except JobTimeoutException:
-        services.summary_fail(summary=summary, message=TIMED_OUT)
-    except Exception:  # noqa: BLE001 - whatever it was, the summary does not stay "running"
-        logger.exception("summary %s: unexpected error", summary_id)
-        services.summary_fail(summary=summary, message=UNEXPECTED)
-    else:
         services.summary_finish(summary=summary, text=text)
+
+    _with_the_model(
+        summary.job.owner, write, lambda message: services.summary_fail(summary=summary, message=message)
+    )
 
 
 def answer(question_id: int) -> None:
@@ -52,15 +49,13 @@ def answer(question_id: int) -> None:
     if question is None:
         return  # answered or gone already
     job = question.job
-    connection = selectors.connection_active(user=job.owner)
     earlier = [
         (q.text, q.answer)
         for q in selectors.question_list(user=question.asker, job=job)
         if q.pk < question.pk and q.answer
     ]
-    try:
-        if connection is None:
-            raise LlmError(services.NO_MODEL)
+
+    def write(connection) -> None:
         said = mapreduce.answer(
             connection.endpoint(),
             transcripts.lines_of(job),
@@ -69,12 +64,25 @@ def answer(question_id: int) -> None:
             context_tokens=connection.context_tokens,
             max_answer_tokens=connection.max_answer_tokens,
         )
-    except LlmError as exc:
-        services.question_fail(question=question, message=str(exc))
-    except JobTimeoutException:
-        services.question_fail(question=question, message=TIMED_OUT)
-    except Exception:  # noqa: BLE001 - the question does not stay "running"
-        logger.exception("question %s: unexpected error", question_id)
-        services.question_fail(question=question, message=UNEXPECTED)
-    else:
         services.question_answer(question=question, answer=said)
+
+    _with_the_model(
+        job.owner, write, lambda message: services.question_fail(question=question, message=message)
+    )
+
+
+def _with_the_model(owner, work: Callable, fail: Callable[[str], None]) -> None:
+    """`work(connection)` with the active connection; whatever goes wrong, `fail(message)`, so that
+    nothing stays "running"."""
+    connection = selectors.connection_active(user=owner)
+    try:
+        if connection is None:
+            raise LlmError(services.NO_MODEL)
+        work(connection)
+    except LlmError as exc:
+        fail(str(exc))
+    except JobTimeoutException:
+        fail(TIMED_OUT)
+    except Exception:  # noqa: BLE001 - whatever it was, it is said, not left running
+        logger.exception("LLM job for user %s: unexpected error", getattr(owner, "pk", None))
+        fail(UNEXPECTED)

@@ -18,10 +18,6 @@ def template_list(*, user) -> list[SummaryTemplate]:
     return list(SummaryTemplate.objects.filter(active=True)) if user.is_authenticated else []
 
 
-def template_get(*, user, template_id) -> SummaryTemplate | None:
-    return next((t for t in template_list(user=user) if str(t.pk) == str(template_id)), None)
-
-
 def summary_of(*, user, job) -> Summary | None:
     """The job's summary when `user` owns the job; None otherwise or when there is none."""
     if job.owner_id != user.pk:
@@ -29,9 +25,12 @@ def summary_of(*, user, job) -> Summary | None:
     return Summary.objects.filter(job=job).first()
 
 
-def template_named(*, user, name_or_id: str) -> SummaryTemplate | None:
-    """An active template by its name or id (the API takes either)."""
-    return next((t for t in template_list(user=user) if name_or_id in (t.name, str(t.pk))), None)
+def template_get(*, user, template_id) -> SummaryTemplate | None:
+    """An active template by its id, or by its name (the API takes either)."""
+    value = str(template_id or "").strip()
+    return (
+        next((t for t in template_list(user=user) if value in (t.name, str(t.pk))), None) if value else None
+    )
 
 
 def question_list(*, user, job) -> list[Question]:

@@ -1,4 +1,6 @@
-"""Writes of LLM configuration: saving a connection (its key kept unless replaced) and testing it."""
+"""Every write of llm/: connections (the key kept unless replaced; testing one), summaries and
+questions (asked, claimed with a conditional update, answered or failed, announced on the job's
+websocket). Users' sentences are kept in English and translated when shown."""
 
 from __future__ import annotations
 
@@ -57,10 +59,7 @@ NOT_EDITABLE = gettext_noop("Only a finished summary can be edited.")
 def summary_request(*, job, template: SummaryTemplate, user) -> Summary:
     """Ask for the job's summary by `template` (replacing the one it had): queued on the `llm`
     queue once this commits. ValueError (a sentence for the user) when it cannot be asked."""
-    if job.status != "done":
-        raise ValueError(NOT_FINISHED)
-    if not LlmConnection.objects.filter(active=True).exists():
-        raise ValueError(NO_MODEL)
+    _check_askable(job)
     with transaction.atomic():
         summary, _ = Summary.objects.select_for_update().get_or_create(
             job=job, defaults={"template_name": template.name}
@@ -69,7 +68,14 @@ def summary_request(*, job, template: SummaryTemplate, user) -> Summary:
         summary.status, summary.progress, summary.text, summary.error = Summary.Status.QUEUED, 0.0, "", ""
         summary.edited, summary.finished_at, summary.attempt = False, None, summary.attempt + 1
         summary.save()
-        transaction.on_commit(lambda: _enqueue(summary))
+        transaction.on_commit(
+            lambda: _enqueue(
+                "llm.jobs.summarise",
+                summary.pk,
+                summary.attempt,
+                key=f"summary-{summary.pk}-{summary.attempt}",
+            )
+        )
     logger.info("summary of job %s asked by user %s (%s)", job.pk, user.pk, template.name)
     _announce(summary)
     return summary
@@ -88,11 +94,18 @@ def summary_when_done(*, job, template_id) -> Summary | None:
         return None
 
 
-def _enqueue(summary: Summary) -> None:
+def _check_askable(job) -> None:
+    """ValueError unless the model may be asked about `job`: a finished transcript, a model."""
+    if job.status != "done":
+        raise ValueError(NOT_FINISHED)
+    if not LlmConnection.objects.filter(active=True).exists():
+        raise ValueError(NO_MODEL)
+
+
+def _enqueue(function: str, *args, key: str) -> None:
     queues.get_queue(SUMMARY_QUEUE).enqueue(
-        "llm.jobs.summarise", summary.pk, summary.attempt, job_id=f"summary-{summary.pk}-{summary.attempt}",
-        job_timeout=settings.LLM_JOB_TIMEOUT, result_ttl=0, failure_ttl=86400,
-    )  # fmt: skip
+        function, *args, job_id=key, job_timeout=settings.LLM_JOB_TIMEOUT, result_ttl=0, failure_ttl=86400
+    )
 
 
 def summary_claim(*, summary_id: int, attempt: int) -> Summary | None:
@@ -154,7 +167,7 @@ def _announce(summary: Summary) -> None:
     state = {"status": summary.status, "progress": round(summary.progress, 3), "error": summary.error}
     job = summary.job
     transaction.on_commit(
-        lambda: progress.send_summary_update(owner_id=job.owner_id, job_id=job.pk, summary=state)
+        lambda: progress.send_llm_update(owner_id=job.owner_id, job_id=job.pk, kind="summary", state=state)
     )
 
 
@@ -168,22 +181,10 @@ def question_ask(*, job, user, text: str) -> Question:
     text = " ".join(text.split())[:MAX_QUESTION]
     if not text:
         raise ValueError(EMPTY_QUESTION)
-    if job.status != "done":
-        raise ValueError(NOT_FINISHED)
-    if not LlmConnection.objects.filter(active=True).exists():
-        raise ValueError(NO_MODEL)
+    _check_askable(job)
     with transaction.atomic():
         question = Question.objects.create(job=job, asker=user, text=text)
-        transaction.on_commit(
-            lambda: queues.get_queue(SUMMARY_QUEUE).enqueue(
-                "llm.jobs.answer",
-                question.pk,
-                job_id=f"question-{question.pk}",
-                job_timeout=settings.LLM_JOB_TIMEOUT,
-                result_ttl=0,
-                failure_ttl=86400,
-            )  # fmt: skip
-        )
+        transaction.on_commit(lambda: _enqueue("llm.jobs.answer", question.pk, key=f"question-{question.pk}"))
     logger.info("question %s asked of job %s by user %s", question.pk, job.pk, user.pk)
     return question
 
@@ -211,4 +212,4 @@ def _end_question(question: Question, **fields) -> None:
     if done:
         job = question.job
         state = {"status": fields["status"], "progress": 1.0, "error": fields.get("error", "")}
-        progress.send_summary_update(owner_id=job.owner_id, job_id=job.pk, summary=state)
+        progress.send_llm_update(owner_id=job.owner_id, job_id=job.pk, kind="question", state=state)

@@ -24,22 +24,19 @@ from transcription import selectors as job_selectors
 def summary_page(request: HttpRequest, job_id) -> HttpResponse:
     job = job_selectors.job_get(user=request.user, job_id=job_id)
     summary = selectors.summary_of(user=request.user, job=job)
-    html = ""
-    if summary is not None and summary.text:
-        job_url = reverse("job_detail", args=[job.id])
-        html = summary_render.to_html(summary.text, job_url=job_url, duration=job.duration)
     job_url = reverse("job_detail", args=[job.id])
-    questions = [
-        (q, summary_render.to_html(q.answer, job_url=job_url, duration=job.duration) if q.answer else "")
-        for q in selectors.question_list(user=request.user, job=job)
-    ]
+
+    def html(markdown: str) -> str:  # citations link to the job page's player
+        return summary_render.to_html(markdown, job_url=job_url, duration=job.duration) if markdown else ""
+
+    questions = [(q, html(q.answer)) for q in selectors.question_list(user=request.user, job=job)]
     waiting = any(q.status in ("queued", "running") for q, _ in questions) or (
         summary is not None and summary.status in ("queued", "running")
     )
     context = {
         "job": job,
         "summary": summary,
-        "summary_html": html,
+        "summary_html": html(summary.text) if summary else "",
         "questions": questions,
         "waiting": waiting,
         "templates": selectors.template_list(user=request.user),

@@ -6,15 +6,29 @@ from quality.models import Check, RuleSet
 from transcription.models import Job
 
 
-def rule_set_list(*, user) -> list[RuleSet]:
-    """The rule sets a user may check calls against (all active ones: they are admin-managed)."""
+def _selectable(user):
     return (
-        list(RuleSet.objects.filter(active=True).prefetch_related("rules")) if user.is_authenticated else []
+        RuleSet.objects.filter(active=True)
+        if user is not None and user.is_authenticated
+        else RuleSet.objects.none()
     )
 
 
+def rule_set_list(*, user) -> list[RuleSet]:
+    """The rule sets a user may check calls against (all active ones: they are admin-managed)."""
+    return list(_selectable(user))
+
+
+def rule_sets_exist(*, user) -> bool:
+    """Whether the pages offer call checks at all (every page asks: one cheap query)."""
+    return _selectable(user).exists()
+
+
 def rule_set_get(*, user, rule_set_id) -> RuleSet | None:
-    return next((r for r in rule_set_list(user=user) if str(r.pk) == str(rule_set_id)), None)
+    """An active rule set by its id, or by its name (the API takes either)."""
+    value = str(rule_set_id or "").strip()
+    by_id = {"pk": int(value)} if value.isdigit() else {"name": value}
+    return _selectable(user).filter(**by_id).first() if value else None
 
 
 def batch_jobs(*, user, batch: str):

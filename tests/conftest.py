@@ -40,6 +40,18 @@ def default_profile():
 
 
 @pytest.fixture
+def llm():
+    """A small OpenAI-compatible chat server on loopback (tests/llm_server.py), answering as the
+    test says; files that need a connection to it, or other answers, override this fixture."""
+    from tests import llm_server
+
+    server = llm_server.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
 def summary_templates():
     """The shipped summary templates, as a fresh installation has them (see default_profile)."""
     from llm.models import SummaryTemplate

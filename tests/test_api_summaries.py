@@ -8,19 +8,16 @@ from rest_framework.test import APIClient
 
 from api import services as token_services
 from llm.models import LlmConnection
-from tests import llm_server
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("summary_templates")]
 
 
 @pytest.fixture
-def llm():
-    server = llm_server.start()
-    server.reply = lambda body: "## Decisions\n- Ship on Monday [0:04], notes by Friday [12:34] [0:04]"
-    LlmConnection.objects.create(name="ollama", base_url=server.url, model="m", timeout_seconds=5)
-    yield server
-    server.server.shutdown()
+def llm(llm):
+    llm.reply = lambda body: "## Decisions\n- Ship on Monday [0:04], notes by Friday [12:34] [0:04]"
+    LlmConnection.objects.create(name="ollama", base_url=llm.url, model="m", timeout_seconds=5)
+    return llm
 
 
 @pytest.fixture

@@ -292,7 +292,9 @@ def test_it_forwards_a_summarys_progress_to_its_owners_sockets_only(alice, bob, 
         for ws in sockets:
             assert (await ws.connect())[0]
             assert (await ws.receive_json_from())["type"] == "jobs.sync"
-        await sync_to_async(progress.send_summary_update)(owner_id=alice.pk, job_id=job.id, summary=state)
+        await sync_to_async(progress.send_llm_update)(
+            owner_id=alice.pk, job_id=job.id, kind="summary", state=state
+        )
         event = await sockets[0].receive_json_from(timeout=5)
         assert event == {"v": 1, "type": "summary.updated", "job": {"id": str(job.id)}, "summary": state}
         assert await sockets[1].receive_nothing(timeout=0.5)  # another job's page

@@ -10,18 +10,10 @@ from django.urls import reverse
 
 from llm import selectors
 from llm.models import LlmConnection
-from tests import llm_server
 
 pytestmark = pytest.mark.django_db
 
 KEY = "sk-in-house-0123456789abcdef"
-
-
-@pytest.fixture
-def llm():
-    server = llm_server.start()
-    yield server
-    server.server.shutdown()
 
 
 def form(**fields) -> dict:
@@ -29,7 +21,7 @@ def form(**fields) -> dict:
         "name": "ollama",
         "base_url": "http://10.0.0.5:11434/v1",
         "model": "qwen2.5:7b",
-        "api_key": "",
+        "new_api_key": "",
         "timeout_seconds": 120,
         "context_tokens": 8192,
         "max_answer_tokens": 1024,
@@ -39,7 +31,7 @@ def form(**fields) -> dict:
 
 def test_it_keeps_the_key_write_only(admin_client, caplog):
     caplog.set_level(logging.DEBUG)
-    response = admin_client.post(reverse("admin:llm_llmconnection_add"), form(api_key=KEY))
+    response = admin_client.post(reverse("admin:llm_llmconnection_add"), form(new_api_key=KEY))
     assert response.status_code == 302
     connection = LlmConnection.objects.get()
     assert connection.api_key == KEY
@@ -49,7 +41,7 @@ def test_it_keeps_the_key_write_only(admin_client, caplog):
     admin_client.post(change, form(model="qwen2.5:14b"))  # the key field left empty: kept
     connection.refresh_from_db()
     assert connection.model == "qwen2.5:14b" and connection.api_key == KEY
-    admin_client.post(change, form(api_key="sk-new-key-42"))
+    admin_client.post(change, form(new_api_key="sk-new-key-42"))
     connection.refresh_from_db()
     assert connection.api_key == "sk-new-key-42"
     admin_client.post(change, form(forget_key="on"))

@@ -7,14 +7,6 @@ import logging
 import pytest
 
 from llm import client
-from tests import llm_server
-
-
-@pytest.fixture
-def llm():
-    server = llm_server.start()
-    yield server
-    server.server.shutdown()
 
 
 @pytest.fixture(autouse=True)

@@ -9,20 +9,12 @@ import pytest
 from llm import mapreduce
 from llm.client import Endpoint, LlmError
 from llm.mapreduce import Line
-from tests import llm_server
 
 
 @pytest.fixture(autouse=True)
 def clean_redis():
     """Overrides the suite's Redis flush: no Redis here."""
     yield
-
-
-@pytest.fixture
-def llm():
-    server = llm_server.start()
-    yield server
-    server.server.shutdown()
 
 
 def meeting(lines: int) -> list[Line]:

@@ -11,19 +11,16 @@ from llm import mapreduce
 from llm.client import Endpoint
 from llm.mapreduce import Line
 from llm.models import LlmConnection, Question
-from tests import llm_server
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("summary_templates")]
 
 
 @pytest.fixture
-def llm():
-    server = llm_server.start()
-    server.reply = lambda body: "Ben writes the release notes, by Friday [12:34]."
-    LlmConnection.objects.create(name="ollama", base_url=server.url, model="m", timeout_seconds=5)
-    yield server
-    server.server.shutdown()
+def llm(llm):
+    llm.reply = lambda body: "Ben writes the release notes, by Friday [12:34]."
+    LlmConnection.objects.create(name="ollama", base_url=llm.url, model="m", timeout_seconds=5)
+    return llm
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from django.urls import reverse
 from llm import services
 from llm.models import LlmConnection, Summary, SummaryTemplate
 from portal import queues
-from tests import llm_server
 from transcription.models import Job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("summary_templates")]
@@ -26,13 +25,11 @@ SEGMENTS = [
 
 
 @pytest.fixture
-def llm():
-    server = llm_server.start()
-    server.reply = lambda body: (
+def llm(llm):
+    llm.reply = lambda body: (
         "## Decisions\n- Ship on Monday [0:04]\n## Action items\n- Ben: release notes, Friday [12:34]"
     )
-    yield server
-    server.server.shutdown()
+    return llm
 
 
 @pytest.fixture

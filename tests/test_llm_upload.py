@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 from api import services as token_services
 from llm import services
 from llm.models import LlmConnection, Summary, SummaryTemplate
-from tests import llm_server
 from tests.conftest import AUDIO, run_worker, upload_of
 from transcription.forms import UploadForm
 from transcription.models import Job
@@ -22,12 +21,10 @@ CLIP = AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav"
 
 
 @pytest.fixture
-def llm():
-    server = llm_server.start()
-    server.reply = lambda body: "## Decisions\n- Mr. John Dashwood considers [0:03]"
-    LlmConnection.objects.create(name="ollama", base_url=server.url, model="m", timeout_seconds=5)
-    yield server
-    server.server.shutdown()
+def llm(llm):
+    llm.reply = lambda body: "## Decisions\n- Mr. John Dashwood considers [0:03]"
+    LlmConnection.objects.create(name="ollama", base_url=llm.url, model="m", timeout_seconds=5)
+    return llm
 
 
 def minutes() -> SummaryTemplate:

@@ -10,14 +10,13 @@ says which side of the recording a segment came from."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from transcription import diarize
 from transcription.engine.interface import Segment, Transcript
-from transcription.speaker_turns import speaker_key
+from transcription.speaker_turns import speaker_key, split_at, spoken_by
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 AGENT, CUSTOMER = "agent", "customer"
-ROLES = (AGENT, CUSTOMER)
 # The upload choice ("speakers") that marks a call, and its channels' roles, left first.
 LAYOUTS = {"call-agent-left": [AGENT, CUSTOMER], "call-agent-right": [CUSTOMER, AGENT]}
 
@@ -110,7 +108,7 @@ def joined(
     if any(transcript is None for transcript in transcripts):
         return None
     labelled = [
-        (part.start, index, _spoken_by(part, speaker_key(index + 1)))
+        (part.start, index, spoken_by(part, index + 1))
         for index, transcript in enumerate(transcripts)
         for segment in transcript.segments
         for part in _at_pauses(segment, join)
@@ -123,21 +121,9 @@ def joined(
 def _at_pauses(segment: Segment, join: Callable[[list[str]], str]) -> list[Segment]:
     """The segment split where its words pause TURN_GAP or longer; as it is without word timings."""
     words = segment.words or []
-    cuts = [i for i in range(1, len(words)) if words[i].start - words[i - 1].end >= TURN_GAP]
-    if not cuts:
-        return [segment]
-    parts = []
-    for first, last in zip([0, *cuts], [*cuts, len(words)], strict=True):
-        group = words[first:last]
-        start = segment.start if first == 0 else group[0].start
-        end = segment.end if last == len(words) else group[-1].end
-        text = join([w.word.strip() for w in group])
-        parts.append(Segment(start=start, end=end, text=text, words=group, metadata=segment.metadata))
-    return parts
-
-
-def _spoken_by(segment: Segment, key: str) -> Segment:
-    return dataclasses.replace(segment, metadata=segment.metadata | {"speaker": key})
+    return split_at(
+        segment, [i for i in range(1, len(words)) if words[i].start - words[i - 1].end >= TURN_GAP], join
+    )
 
 
 def mixed(channels: Sequence[np.ndarray]) -> np.ndarray:

@@ -33,7 +33,6 @@ __all__ = ["DiarizationError", "Diarization", "Turn", "diarize", "get_embedder",
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000
 # Average-linkage cosine distance above which two groups of chunks are different people. Measured
 # on LibriVox and CMU voices: chunks of one voice stay within ~0.45 of each other, different
 # voices are 0.6-1.0 apart.

@@ -61,6 +61,12 @@ SPEAKER_CHOICES = [
 UPLOAD_EXTENSIONS: list[Callable[..., dict[str, forms.Field]]] = []
 
 
+def register_upload_extension(fields: Callable[..., dict[str, forms.Field]]) -> None:
+    """Add `fields` (user=) -> {name: field} to the upload form, once however often it is called."""
+    if fields not in UPLOAD_EXTENSIONS:
+        UPLOAD_EXTENSIONS.append(fields)
+
+
 class UploadForm(forms.Form):
     files = MultipleFileField(label=_("Audio or video files"))
     profile = forms.ModelChoiceField(

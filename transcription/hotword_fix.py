@@ -45,16 +45,7 @@ def find(text: str, phrase: str) -> list[tuple[int, int]]:
     tolerance as the correction (letters for Latin phrases, toneless pinyin for Chinese ones, so
     that 新火计划 is found for 星火计划). Call-quality rules use it (quality/matching.py)."""
     if _HAN.search(phrase):
-        size, target = len(phrase), _pinyin(phrase)
-        spans, i = [], 0
-        while i + size <= len(text):
-            window = text[i : i + size]
-            if _HAN.fullmatch(window[0]) and fuzz.ratio(_pinyin(window), target) >= PINYIN_THRESHOLD:
-                spans.append((i, i + size))
-                i += size
-                continue
-            i += 1
-        return spans
+        return _cjk_matches(text, phrase)
     target = _letters(phrase)
     if not target:
         return []
@@ -106,17 +97,27 @@ def _pinyin(text: str) -> str:
     return "".join(lazy_pinyin(text))
 
 
-def _fix_cjk(text: str, hotword: str) -> tuple[str, list[Correction]]:
+def _cjk_matches(text: str, hotword: str) -> list[tuple[int, int]]:
+    """Non-overlapping windows of the hotword's length, left to right, whose toneless pinyin is
+    close enough to the hotword's (homophones score 100)."""
     size, target = len(hotword), _pinyin(hotword)
-    corrections, result, cursor, i = [], [], 0, 0
+    spans, i = [], 0
     while i + size <= len(text):
         window = text[i : i + size]
         if _HAN.fullmatch(window[0]) and fuzz.ratio(_pinyin(window), target) >= PINYIN_THRESHOLD:
-            if window != hotword:
-                corrections.append(Correction(window, hotword))
-            result.append(text[cursor:i] + hotword)
-            cursor = i = i + size
-            continue
-        i += 1
+            spans.append((i, i + size))
+            i += size
+        else:
+            i += 1
+    return spans
+
+
+def _fix_cjk(text: str, hotword: str) -> tuple[str, list[Correction]]:
+    corrections, result, cursor = [], [], 0
+    for start, end in _cjk_matches(text, hotword):
+        if text[start:end] != hotword:
+            corrections.append(Correction(text[start:end], hotword))
+        result.append(text[cursor:start] + hotword)
+        cursor = end
     result.append(text[cursor:])
     return "".join(result), corrections

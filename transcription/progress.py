@@ -5,7 +5,9 @@ Every event is a small JSON object: {"v": 1, "type": ..., ...}.
   - "jobs.sync": {"jobs": [<job state>, ...]} sent once on connect, from the database, so a
     client that missed events (delivery is at most once) starts from the truth.
   - "summary.updated": {"job": {"id"}, "summary": {"status", "progress", "error"}} whenever a
-    job's summary by the language model (llm/) changes; a page that shows it reloads when it ends.
+    job's summary by the language model (llm/) changes, and "question.updated": {"job": {"id"},
+    "question": {"status", "progress", "error"}} when a question asked of it is answered or fails;
+    the page that shows them reloads when what it waits for ends.
 A job state is {"id", "name", "status", "progress", "duration", "error", "batch", "url"}, plus
 "position" (1 = next on its queue) for queued jobs in "jobs.sync".
 
@@ -105,15 +107,16 @@ def send_job_update(job) -> None:
         logger.warning("could not publish progress for job %s", job.id, exc_info=True)
 
 
-def send_summary_update(*, owner_id: int, job_id, summary: dict) -> None:
-    """A job's summary changed (`summary`: its status, progress 0..1 and error): to its owner."""
-    event = {"v": EVENT_VERSION, "type": "summary.updated", "job": {"id": str(job_id)}, "summary": summary}
+def send_llm_update(*, owner_id: int, job_id, kind: str, state: dict) -> None:
+    """A job's summary (`kind` "summary") or a question asked of it ("question") changed: its
+    status, progress 0..1 and error, to the job's owner."""
+    event = {"v": EVENT_VERSION, "type": f"{kind}.updated", "job": {"id": str(job_id)}, kind: state}
     try:
         async_to_sync(get_channel_layer().group_send)(
             user_group(owner_id), {"type": CHANNEL_MESSAGE_TYPE, "event": event}
         )
     except Exception:  # noqa: BLE001 - as for a job: a lost event is re-read from the page
-        logger.warning("could not publish the summary of job %s", job_id, exc_info=True)
+        logger.warning("could not publish the %s of job %s", kind, job_id, exc_info=True)
 
 
 # A waiter looks at the database this often, whatever it hears: delivery is at most once.

@@ -40,7 +40,7 @@ def label(
         if segment.words and len(segment.words) > 1:
             out.extend(_split(segment, diarization, join))
         else:
-            out.append(_spoken_by(segment, _holder(segment, diarization)))
+            out.append(spoken_by(segment, _holder(segment, diarization)))
     segments, keys = _renumbered(out)
     centroids = diarization.centroids
     voices = {key: centroids[number(old) - 1] for old, key in keys.items() if number(old) <= len(centroids)}
@@ -77,7 +77,8 @@ def identify(
     return found
 
 
-def _spoken_by(segment: Segment, speaker: int | str) -> Segment:
+def spoken_by(segment: Segment, speaker: int | str) -> Segment:
+    """The segment said by `speaker` (a key "S2", or its number 2)."""
     key = speaker if isinstance(speaker, str) else speaker_key(speaker)
     return dataclasses.replace(segment, metadata=segment.metadata | {"speaker": key})
 
@@ -88,7 +89,7 @@ def _renumbered(segments: list[Segment]) -> tuple[list[Segment], dict[str, str]]
     keys: dict[str, str] = {}
     for segment in segments:
         keys.setdefault(segment.metadata["speaker"], speaker_key(len(keys) + 1))
-    return [_spoken_by(s, keys[s.metadata["speaker"]]) for s in segments], keys
+    return [spoken_by(s, keys[s.metadata["speaker"]]) for s in segments], keys
 
 
 def _holder(segment: Segment, diarization: Diarization) -> int:
@@ -106,18 +107,27 @@ def _holder(segment: Segment, diarization: Diarization) -> int:
 def _split(segment: Segment, diarization: Diarization, join) -> list[Segment]:
     words = segment.words or []
     labels = _smoothed([diarization.speaker_at((w.start + w.end) / 2) or 1 for w in words])
-    if len(set(labels)) == 1:
-        return [_spoken_by(segment, labels[0])]
-    parts, first = [], 0
-    for index in range(1, len(words) + 1):
-        if index == len(words) or labels[index] != labels[first]:
-            group = words[first:index]
-            text = join([w.word.strip() for w in group])
-            start = segment.start if first == 0 else group[0].start
-            end = segment.end if index == len(words) else group[-1].end
-            part = Segment(start=start, end=end, text=text, words=group, metadata=segment.metadata)
-            parts.append(_spoken_by(part, labels[first]))
-            first = index
+    cuts = [i for i in range(1, len(words)) if labels[i] != labels[i - 1]]
+    firsts = [0, *cuts]
+    return [
+        spoken_by(part, labels[first])
+        for part, first in zip(split_at(segment, cuts, join), firsts, strict=True)
+    ]
+
+
+def split_at(segment: Segment, cuts: Sequence[int], join) -> list[Segment]:
+    """The segment cut before each word index in `cuts` (word timings needed): each part its words,
+    their text joined by `join`, its times from its words (the segment's own at the two ends)."""
+    words = segment.words or []
+    if not cuts:
+        return [segment]
+    parts = []
+    for first, last in zip([0, *cuts], [*cuts, len(words)], strict=True):
+        group = words[first:last]
+        start = segment.start if first == 0 else group[0].start
+        end = segment.end if last == len(words) else group[-1].end
+        text = join([w.word.strip() for w in group])
+        parts.append(Segment(start=start, end=end, text=text, words=group, metadata=segment.metadata))
     return parts
 
 
