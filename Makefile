@@ -19,6 +19,9 @@ venv-dev: $(DEV_STAMP)
 
 $(STAMP): requirements.txt requirements-nodeps.txt
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/ensure-debian-package.sh python3-venv
+	@# python-ldap (django-auth-ldap, accounts/) builds against OpenLDAP's and Cyrus SASL's headers.
+	@test -f /usr/include/ldap.h || scripts/ensure-debian-package.sh libldap2-dev
+	@test -f /usr/include/sasl/sasl.h || scripts/ensure-debian-package.sh libsasl2-dev
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -r requirements.txt
@@ -52,6 +55,10 @@ run: migrate
 test: venv-dev
 	@command -v chromium >/dev/null || scripts/ensure-debian-package.sh chromium \
 	  || echo "Without chromium the browser tests are skipped." >&2
+	@# tests/test_accounts_ldap.py runs a real OpenLDAP server: Debian's slapd (and its tools).
+	@test -x /usr/sbin/slapd || scripts/ensure-debian-package.sh slapd \
+	  || echo "Without slapd the LDAP tests are skipped." >&2
+	@command -v ldapsearch >/dev/null || scripts/ensure-debian-package.sh ldap-utils || true
 	@# tests/test_i18n.py runs makemessages (xgettext, msgmerge): Debian's gettext.
 	@command -v xgettext >/dev/null || scripts/ensure-debian-package.sh gettext
 	@started="$$(scripts/ensure-redis.sh)"; \

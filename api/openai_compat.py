@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import waiting
-from api.serializers import UploadField, check_size, upload_language
+from api.serializers import UploadField, check_quota, check_size, upload_language
 from hotwords import services as hotword_services
 from transcription import exports, profiles, selectors, services, speakers
 from transcription.models import EngineProfile, Job
@@ -119,6 +119,7 @@ class OpenAITranscriptionRequestSerializer(serializers.Serializer):
         except DjangoValidationError as error:
             raise serializers.ValidationError({"model": error.messages}) from None
         data["hotwords"] = hotword_services.typed_phrases(prompt)
+        check_quota(self.context["request"].user, [data["file"]])  # a 429 before anything is stored
         return data
 
 

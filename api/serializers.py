@@ -15,7 +15,7 @@ from hotwords import services as hotword_services
 from hotwords.models import HotwordList
 from llm import selectors as llm_selectors
 from quality import selectors as quality_selectors
-from transcription import exports, profiles, selectors, services, speakers
+from transcription import exports, profiles, quotas, selectors, services, speakers
 from transcription.models import EngineProfile, Job
 
 EXPORT_FORMATS = list(exports.FORMATS)
@@ -33,6 +33,20 @@ def check_size(upload) -> None:
         services.upload_check_size(upload)
     except DjangoValidationError as error:
         raise RequestTooLarge(error.messages[0]) from None
+
+
+class QuotaExceeded(APIException):
+    # 429 with the quota's sentence (what is over, and when it frees up), as a rate limit is.
+    status_code = 429
+    default_code = "quota"
+
+
+def check_quota(user, uploads) -> None:
+    """transcription.quotas's check before anything is stored, as the 429 the API answers."""
+    try:
+        quotas.quota_check(user=user, uploads=uploads)
+    except DjangoValidationError as error:
+        raise QuotaExceeded(error.messages[0]) from None
 
 
 @extend_schema_field({"type": "string", "format": "binary"})
@@ -191,6 +205,7 @@ class JobCreateSerializer(serializers.Serializer):
         extras = {key: value for key in ("summarise", "quality") if (value := data.pop(key, ""))}
         if extras:
             data["recognition"]["extras"] = extras
+        check_quota(self.context["request"].user, uploads)
         return data
 
 
@@ -377,6 +392,15 @@ class HotwordListSerializer(serializers.Serializer):
         required=False, default=False, help_text="Staff, shared lists only: applied to every upload."
     )
     owner = serializers.CharField(source="owner.get_username", read_only=True, allow_null=True)
+    team = serializers.CharField(
+        source="team.name", read_only=True, allow_null=True, help_text="A team's list: the team's name."
+    )
+    team_id = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="On creation only: one of the teams you manage, whose members then share the list.",
+    )
     phrase_count = serializers.IntegerField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
     phrases = serializers.CharField(
@@ -392,6 +416,9 @@ class HotwordListSerializer(serializers.Serializer):
         user = self.context["request"].user
         if (data.get("is_shared") or data.get("apply_by_default")) and not user.is_staff:
             raise serializers.ValidationError({"shared": "Only administrators make shared lists."})
+        if not user.is_staff:
+            data.pop("apply_by_default", None)  # left as it is (a team's list may have it from admin)
+        team = self._team(user, data.pop("team_id", None), shared=data.get("is_shared", False))
         if (
             self.instance is not None
             and data.get("is_shared", self.instance.is_shared) != self.instance.is_shared
@@ -399,9 +426,13 @@ class HotwordListSerializer(serializers.Serializer):
             raise serializers.ValidationError({"shared": "A list cannot change between personal and shared."})
         shared = data.get("is_shared", self.instance.is_shared if self.instance else False)
         current = self.instance or HotwordList()
+        if team is not None:
+            data["team"] = team
+        team = team or current.team
         candidate = HotwordList(
             pk=current.pk,
-            owner=None if shared else user,
+            owner=None if shared or team is not None else user,
+            team=team,
             name=data.get("name", current.name),
             apply_by_default=data.get("apply_by_default", current.apply_by_default),
         )
@@ -410,6 +441,19 @@ class HotwordListSerializer(serializers.Serializer):
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
         return data
+
+    def _team(self, user, team_id: int | None, *, shared: bool):
+        """The team a new list is made for: one the user manages (none: personal or shared)."""
+        if team_id is None:
+            return None
+        if self.instance is not None:
+            raise serializers.ValidationError({"team_id": "A list cannot move to a team."})
+        if shared:
+            raise serializers.ValidationError({"team_id": "A list is shared or a team's, not both."})
+        team = hotword_selectors.hotword_list_team_choices(user=user).filter(pk=team_id).first()
+        if team is None:
+            raise serializers.ValidationError({"team_id": "You do not manage that team."})
+        return team
 
 
 class HotwordListDetailSerializer(HotwordListSerializer):

@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api import checks, openai_compat, pages, summaries, views
+from api import checks, openai_compat, pages, sharing, summaries, views
 
 router = SimpleRouter()
 router.register("jobs", views.JobViewSet, basename="job")
@@ -12,6 +12,8 @@ router.register("profiles", views.ProfileViewSet, basename="profile")
 urlpatterns = [
     path("api/v1/jobs/<str:pk>/summary/", summaries.SummaryView.as_view(), name="api-job-summary"),
     path("api/v1/jobs/<str:pk>/checks/", checks.ChecksView.as_view(), name="api-job-checks"),
+    path("api/v1/jobs/<str:pk>/shares/", sharing.JobSharesView.as_view(), name="api-job-shares"),
+    path("api/v1/shares/<int:share_id>/", sharing.ShareView.as_view(), name="api-share"),
     path("api/v1/", include((router.urls, "api"))),
     re_path(r"^api/v1/(?P<path>.*/)$", views.not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

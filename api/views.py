@@ -34,7 +34,7 @@ from api.schema import errors
 from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import exports, selectors, services, speakers
+from transcription import audit_trail, exports, selectors, services, speakers
 from transcription.models import Job
 
 MAX_ID_DIGITS = 18  # ids fit a 64-bit key
@@ -117,7 +117,8 @@ EXPORT_TYPES = {(200, e.content_type.split(";")[0]): _export_answer(f) for f, e 
     ),
     create=extend_schema(
         summary="Upload recordings",
-        description="One job per file; each is queued at once.",
+        description="One job per file; each is queued at once. Past a quota (stored audio, hours of audio "
+        "per day or month, jobs waiting): 429 with a sentence naming it, and nothing is stored.",
         request={"multipart/form-data": s.JobCreateSerializer},
         responses={201: s.JobCreatedSerializer, **errors(400, 413, 415)},
     ),
@@ -161,10 +162,14 @@ class JobViewSet(viewsets.GenericViewSet):
         return Response({"jobs": self._render(jobs, many=True)}, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(self._render(selectors.job_get_visible(user=request.user, job_id=job_id(pk))))
+        job = selectors.job_get_visible(user=request.user, job_id=job_id(pk))
+        audit_trail.record(request, "viewed", job, via="api")
+        return Response(self._render(job))
 
     def destroy(self, request: Request, pk: str) -> Response:
-        services.job_delete(job=selectors.job_get(user=request.user, job_id=job_id(pk)))
+        job = selectors.job_get(user=request.user, job_id=job_id(pk))
+        with audit_trail.recorded(request, "deleted", job, via="api"):
+            services.job_delete(job=job)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -207,6 +212,7 @@ class JobViewSet(viewsets.GenericViewSet):
         job = selectors.job_get_visible(user=request.user, job_id=job_id(pk))
         if job.status != Job.Status.DONE:
             raise Conflict(f"The job is {job.status}: only a finished transcript can be exported.")
+        audit_trail.record(request, "exported", job, detail=query["format"], via="api")
         rendered = exports.render(job, query["format"], raw=query["raw"])
         response = HttpResponse(rendered.content, content_type=rendered.content_type)
         response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
@@ -265,12 +271,14 @@ class JobViewSet(viewsets.GenericViewSet):
         return self._speaker_edit(speakers.segment_move, pk, index=int(index), key=data["speaker"])
 
     def _speaker_edit(self, service, pk: str, **arguments) -> Response:
-        """The owner's job through one of the speaker services; its refusal is a 400 with its message."""
-        job = selectors.job_get(user=self.request.user, job_id=job_id(pk))
+        """A job the user may edit (theirs, or shared with edit rights) through one of the speaker
+        services; its refusal is a 400 with its message."""
+        job = selectors.job_get_editable(user=self.request.user, job_id=job_id(pk))
         try:
             job = service(job=job, **arguments)
         except ValueError as refusal:
             raise ApiValidationError({"detail": gettext(str(refusal))}) from None
+        audit_trail.record(self.request, "edited", job, detail=service.__name__.replace("_", " "), via="api")
         return Response(self._render(job))
 
     def _render(self, data, serializer_class: type[Serializer] = s.JobDetailSerializer, many: bool = False):
@@ -282,7 +290,7 @@ class JobViewSet(viewsets.GenericViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Your hotword lists and the shared ones",
+        summary="Your hotword lists, your teams' and the shared ones",
         responses={200: s.HotwordListSerializer(many=True), **errors(400, 404)},
     ),
     retrieve=extend_schema(
@@ -309,7 +317,8 @@ class JobViewSet(viewsets.GenericViewSet):
 )
 @extend_schema(tags=["hotword lists"])
 class HotwordListViewSet(viewsets.GenericViewSet):
-    """Personal lists are their owner's to change; shared lists (no owner) are staff's."""
+    """Personal lists are their owner's to change; a team's lists its managers'; shared lists (no
+    owner, no team) are staff's."""
 
     queryset = HotwordList.objects.none()  # for the schema only
     serializer_class = s.HotwordListSerializer
@@ -327,8 +336,9 @@ class HotwordListViewSet(viewsets.GenericViewSet):
 
     def create(self, request: Request) -> Response:
         data = parse(s.HotwordListSerializer, request.data, request)
-        owner = None if data.pop("is_shared") else request.user
-        hotword_list = HotwordList(owner=owner, **_list_fields(data))
+        team = data.pop("team", None)  # one the user manages (the serializer checked)
+        owner = None if data.pop("is_shared") or team else request.user
+        hotword_list = HotwordList(owner=owner, team=team, **_list_fields(data))
         saved = _save(hotword_list, data.get("phrases", ""))
         return Response(self._render(saved), status=status.HTTP_201_CREATED)
 

@@ -1,4 +1,4 @@
-"""Hotword lists in Django admin: where shared lists are made and edited.
+"""Hotword lists in Django admin: where shared lists and teams' lists are made and edited.
 
 Entries are edited as one "Phrases" textarea (pasted, or imported from a file) rather than an
 inline, and every save goes through `services.hotword_list_save`, so a list is saved whole or not
@@ -26,11 +26,13 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin) -> list[tuple[str, str]]:
-        return [("shared", "Shared"), ("personal", "Personal")]
+        return [("shared", "Shared"), ("team", "Team"), ("personal", "Personal")]
 
     def queryset(self, request, queryset: QuerySet[HotwordList]) -> QuerySet[HotwordList]:
         if self.value() == "shared":
-            return queryset.filter(owner=None)
+            return queryset.filter(owner=None, team=None)
+        if self.value() == "team":
+            return queryset.exclude(team=None)
         if self.value() == "personal":
             return queryset.exclude(owner=None)
         return queryset
@@ -44,15 +46,17 @@ def lists_as_text(hotword_lists: list[HotwordList]) -> str:
 @admin.register(HotwordList)
 class HotwordListAdmin(admin.ModelAdmin):
     form = HotwordListAdminForm
-    list_display = ("name", "owner_or_shared", "active", "apply_by_default", "phrase_count")
-    list_filter = ("active", KindFilter, "apply_by_default")
-    search_fields = ("name", "description", "owner__username", "entries__phrase")
-    list_select_related = ("owner",)
+    list_display = ("name", "owner_or_shared", "team", "active", "apply_by_default", "phrase_count")
+    list_filter = ("active", KindFilter, "team", "apply_by_default")
+    search_fields = ("name", "description", "owner__username", "team__name", "entries__phrase")
+    list_select_related = ("owner", "team")
+    autocomplete_fields = ("team",)
     readonly_fields = ("used_by_jobs", "updated_at")
     fields = (
         "name",
         "description",
         "owner",
+        "team",
         "active",
         "apply_by_default",
         "phrases",
@@ -82,6 +86,8 @@ class HotwordListAdmin(admin.ModelAdmin):
 
     @admin.display(description="Owner", ordering="owner__username")
     def owner_or_shared(self, hotword_list: HotwordList) -> str:
+        if hotword_list.is_team:
+            return "team"
         return "shared" if hotword_list.is_shared else str(hotword_list.owner)
 
     @admin.display(description="Phrases", ordering="phrase_count")

@@ -8,7 +8,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hotwords import services
+from hotwords import selectors, services
 from hotwords.models import DEFAULT_WEIGHT, MAX_ENTRIES, MAX_WEIGHT, MIN_WEIGHT, HotwordList
 
 
@@ -39,10 +39,19 @@ def phrases_field() -> forms.CharField:
 
 
 class HotwordListForm(forms.ModelForm):
-    """A user's own list in the portal: owner and apply_by_default are not fields, so a post can
-    never hand the list to someone else or make it apply to every upload."""
+    """A user's own list, or a list of a team they manage, in the portal: owner and
+    apply_by_default are not fields, so a post can never hand the list to someone else or make it
+    apply to every upload. A new list may go to one of the teams the user manages (`team`, offered
+    only to managers); a list never moves between a person and a team afterwards."""
 
     phrases = phrases_field()
+    team = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("Team"),
+        empty_label=_("Only me"),
+        help_text=_("A team's list is offered to all its members at upload; its managers edit it."),
+    )
 
     class Meta:
         model = HotwordList
@@ -55,11 +64,23 @@ class HotwordListForm(forms.ModelForm):
         self.user = user
         if self.instance.pk:
             self.initial.setdefault("phrases", self.instance.as_text())
+        teams = selectors.hotword_list_team_choices(user=user)
+        if self.instance.pk or not teams.exists():
+            del self.fields["team"]
+        else:
+            self.fields["team"].queryset = teams
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if cleaned.get("team") is not None:  # a new list for a team the user manages
+            self.instance.owner, self.instance.team = None, cleaned["team"]
         if cleaned.get("name"):
-            candidate = HotwordList(pk=self.instance.pk, owner=self.user, name=cleaned["name"])
+            candidate = HotwordList(
+                pk=self.instance.pk,
+                owner=self.instance.owner,
+                team=self.instance.team,
+                name=cleaned["name"],
+            )
             add_rule_errors(self, user=self.user, candidate=candidate)
         return cleaned
 
@@ -94,7 +115,7 @@ class HotwordListAdminForm(forms.ModelForm):
 
     class Meta:
         model = HotwordList
-        fields = ["name", "description", "owner", "active", "apply_by_default"]
+        fields = ["name", "description", "owner", "team", "active", "apply_by_default"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -122,10 +143,11 @@ class HotwordListAdminForm(forms.ModelForm):
         if "phrases" in cleaned:
             field = "import_file" if imported is not None else "phrases"
             self._check_phrases(cleaned["phrases"], field=field)
-        if cleaned.get("name") and "owner" in cleaned:
+        if cleaned.get("name") and "owner" in cleaned and "team" in cleaned:
             candidate = HotwordList(
                 pk=self.instance.pk,
                 owner=cleaned["owner"],
+                team=cleaned["team"],
                 name=cleaned["name"],
                 apply_by_default=cleaned.get("apply_by_default", False),
             )

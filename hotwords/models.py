@@ -11,7 +11,8 @@ MAX_PHRASE_LENGTH = 50
 
 
 class HotwordList(models.Model):
-    """A vocabulary to favour: personal (an owner) or shared (no owner; admins manage it)."""
+    """A vocabulary to favour: personal (an owner), a team's (a team: its members pick it, its
+    managers edit it) or shared with everyone (neither; admins manage it)."""
 
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
@@ -21,11 +22,21 @@ class HotwordList(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="hotword_lists",
-        help_text="Empty for a shared list, which every user can pick.",
+        help_text="Empty for a team's list or a shared list, which every user can pick.",
+    )
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="hotword_lists",
+        help_text="A team's list: its members pick it, its managers edit it. Leave the owner empty.",
     )
     active = models.BooleanField(default=True)
     apply_by_default = models.BooleanField(
-        default=False, help_text="Shared lists only: applied to every upload, whatever the user picks."
+        default=False,
+        help_text="Shared and team lists only: applied to every upload (of the team's members), "
+        "whatever the user picks.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -33,15 +44,29 @@ class HotwordList(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="unique_list_name_per_owner"),
-            models.UniqueConstraint(fields=["name"], condition=Q(owner=None), name="unique_shared_list_name"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(owner=None, team=None), name="unique_shared_list_name"
+            ),
+            models.UniqueConstraint(fields=["team", "name"], name="unique_list_name_per_team"),
+            models.CheckConstraint(
+                condition=Q(owner=None) | Q(team=None), name="hotword_list_owner_or_team_not_both"
+            ),
         ]
 
     def __str__(self) -> str:
+        # The upload form's choices and the job page show this: a team's list with the team's name.
+        if self.team_id is not None:
+            return f"{self.name} ({self.team})"
         return self.name if self.owner_id is None else f"{self.name} ({self.owner})"
 
     @property
     def is_shared(self) -> bool:
-        return self.owner_id is None
+        """A list for everyone: neither a person's nor a team's."""
+        return self.owner_id is None and self.team_id is None
+
+    @property
+    def is_team(self) -> bool:
+        return self.team_id is not None
 
     def as_text(self) -> str:
         """One "phrase weight" line per entry: the import format, and FunASR's hotword file format."""

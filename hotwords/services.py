@@ -91,26 +91,40 @@ def _check(phrase: str, weight: int, first_seen_on: int | None) -> str:
 
 def hotword_list_check(*, user, hotword_list: HotwordList) -> None:
     """The rules a list must meet to be saved, whoever saves it (the user's page, Django admin,
-    the API), as a ValidationError by field: a name its owner (or, for a shared list, the shared
-    lists) does not use yet, and only a shared list applied to every upload."""
+    the API), as a ValidationError by field: a person's or a team's, not both; a name its owner
+    (its team; for a shared list, the shared lists) does not use yet; and only a shared or a
+    team's list applied to every upload."""
     errors = {}
+    both = hotword_list.owner_id is not None and hotword_list.team_id is not None
+    if both:
+        errors["team"] = _("A list belongs to a person or to a team, not both.")
     if hotword_list.apply_by_default and hotword_list.owner_id is not None:
         errors["apply_by_default"] = _("Only shared lists (no owner) can be applied to every upload.")
-    name, owner = hotword_list.name, hotword_list.owner
-    if name and selectors.hotword_list_name_taken(
-        user=user, owner=owner, name=name, exclude_id=hotword_list.pk
-    ):
-        if owner is None:
-            errors["name"] = _("There is already a shared list called “%(name)s”.") % {"name": name}
-        elif owner == user:
-            errors["name"] = _("You already have a list called “%(name)s”.") % {"name": name}
-        else:
-            errors["name"] = _("%(owner)s already has a list called “%(name)s”.") % {
-                "owner": owner,
-                "name": name,
-            }
+    if hotword_list.name and not both and _name_taken(user, hotword_list):
+        errors["name"] = _name_taken_message(user, hotword_list)
     if errors:
         raise ValidationError(errors)
+
+
+def _name_taken(user, hotword_list: HotwordList) -> bool:
+    return selectors.hotword_list_name_taken(
+        user=user,
+        owner=hotword_list.owner,
+        team=hotword_list.team,
+        name=hotword_list.name,
+        exclude_id=hotword_list.pk,
+    )
+
+
+def _name_taken_message(user, hotword_list: HotwordList) -> str:
+    name, owner, team = hotword_list.name, hotword_list.owner, hotword_list.team
+    if team is not None:
+        return _("The team %(team)s already has a list called “%(name)s”.") % {"team": team, "name": name}
+    if owner is None:
+        return _("There is already a shared list called “%(name)s”.") % {"name": name}
+    if owner == user:
+        return _("You already have a list called “%(name)s”.") % {"name": name}
+    return _("%(owner)s already has a list called “%(name)s”.") % {"owner": owner, "name": name}
 
 
 @transaction.atomic

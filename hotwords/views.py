@@ -1,7 +1,8 @@
 """Hotword list pages. Each view parses, calls one service or selector, and renders.
 
-Users manage their own lists here and read or export the shared ones; shared lists are edited
-only in Django admin, so every edit page looks the list up with `hotword_list_get_own` (404).
+Users manage their own lists here (and a team's managers the team's lists), and read or export
+the shared ones and their teams'; shared lists are edited only in Django admin, so every edit page
+looks the list up with `hotword_list_get_own` (404 for anyone else, a team's plain members too).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def text_download(filename: str, text: str) -> HttpResponse:
 @require_GET
 def hotword_list(request: HttpRequest) -> HttpResponse:
     index = selectors.hotword_list_index(user=request.user)
-    return render(request, "hotwords/list.html", {"own": index.own, "shared": index.shared})
+    return render(request, "hotwords/list.html", index._asdict())
 
 
 @login_required

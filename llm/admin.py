@@ -1,5 +1,6 @@
 """LLM connections in Django admin: the API key is write-only (never rendered back, kept when the
-field is left empty), and "Test the connection" asks the model for a word."""
+field is left empty), and "Test the connection" asks the model for a word. Summary templates: for
+everyone, or for one team's members."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from llm import services
-from llm.models import LlmConnection
+from llm.models import LlmConnection, SummaryTemplate
 
 
 class LlmConnectionForm(forms.ModelForm):
@@ -62,3 +63,12 @@ class LlmConnectionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{connection.name}: {error}", messages.ERROR)
             else:
                 self.message_user(request, f"{connection.name}: the model answered.", messages.SUCCESS)
+
+
+@admin.register(SummaryTemplate)
+class SummaryTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "language", "team", "active", "ordering"]
+    list_filter = ["active", "team", "language"]
+    list_select_related = ["team"]
+    search_fields = ["name", "prompt"]
+    autocomplete_fields = ["team"]

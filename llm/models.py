@@ -69,6 +69,14 @@ class SummaryTemplate(models.Model):
     prompt = models.TextField()
     active = models.BooleanField(default=True)
     ordering = models.PositiveIntegerField(default=100, help_text="Lower comes first in the choice.")
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="summary_templates",
+        help_text="Offered to this team's members only. Empty: to everyone.",
+    )
 
     class Meta:
         ordering = ["ordering", "name"]

@@ -3,7 +3,10 @@ selectors take `user=` all the same, so that a feature asks on someone's behalf 
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
 from llm.models import LlmConnection, Question, Summary, SummaryTemplate
+from teams.selectors import team_ids
 
 
 def connection_active(*, user) -> LlmConnection | None:
@@ -13,9 +16,17 @@ def connection_active(*, user) -> LlmConnection | None:
     return LlmConnection.objects.filter(active=True).first()
 
 
+def template_usable(*, user) -> QuerySet[SummaryTemplate]:
+    """The active templates a user may choose (they are admin-managed): those for everyone and
+    those of the teams the user is in now."""
+    if user is None or not user.is_authenticated:
+        return SummaryTemplate.objects.none()
+    return SummaryTemplate.objects.filter(Q(team=None) | Q(team_id__in=team_ids(user=user)), active=True)
+
+
 def template_list(*, user) -> list[SummaryTemplate]:
-    """The summary templates a user may choose (every active one: they are admin-managed)."""
-    return list(SummaryTemplate.objects.filter(active=True)) if user.is_authenticated else []
+    """The summary templates a user may choose (see `template_usable`)."""
+    return list(template_usable(user=user))
 
 
 def summary_of(*, user, job) -> Summary | None:

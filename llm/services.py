@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from llm import client
+from llm import client, selectors
 from llm.models import LlmConnection, Question, Summary, SummaryTemplate
 from portal import queues
 from transcription import progress
@@ -85,7 +85,8 @@ def summary_when_done(*, job, template_id) -> Summary | None:
     """The summary an upload asked for when its job ended done; None (logged) when it can no
     longer be asked: the template or the model gone since. The transcript is never affected."""
     try:
-        template = SummaryTemplate.objects.filter(pk=int(template_id), active=True).first()
+        # Still the owner's to use: the template may have gone, or the owner left its team.
+        template = selectors.template_usable(user=job.owner).filter(pk=int(template_id)).first()
         if template is None:
             raise ValueError(NO_TEMPLATE)
         return summary_request(job=job, template=template, user=job.owner)

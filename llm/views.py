@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from llm import docx as summary_docx
 from llm import render as summary_render
 from llm import selectors, services
+from transcription import audit_trail
 from transcription import selectors as job_selectors
 
 
@@ -97,6 +98,7 @@ def summary_download(request: HttpRequest, job_id, fmt: str = "md") -> HttpRespo
     summary = selectors.summary_of(user=request.user, job=job)
     if summary is None or not summary.text:
         raise Http404("No summary.")
+    audit_trail.record(request, "exported", job, detail=f"summary {'docx' if fmt == 'docx' else 'md'}")
     if fmt == "docx":
         response = HttpResponse(summary_docx.render(job.original_name, summary.text), content_type=DOCX)
     else:

@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "portal.apps.PortalConfig",
+    "audit",
+    "teams",
+    "accounts",
+    "quotas",
     "transcription",
     "hotwords",
     "api",
@@ -187,6 +191,52 @@ LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Company log-in (accounts/, README "Company log-in"): off until configured. false: only
+# superusers may still log in with a portal password (a way in when the directory is down).
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+# OpenID Connect (mozilla-django-oidc, authorization code with PKCE). Endpoints come from the
+# issuer's discovery document, fetched at the first log-in (never at start), unless set here.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_STAFF_GROUP = env_str("OIDC_STAFF_GROUP", "")
+OIDC_MANAGER_GROUPS = env_list("OIDC_MANAGER_GROUPS", [])
+OIDC_BUTTON_LABEL = env_str("OIDC_BUTTON_LABEL", "SSO")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if OIDC_ENABLED and not (OIDC_ISSUER or OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT):
+    raise ImproperlyConfigured("OIDC_CLIENT_ID needs OIDC_ISSUER, or the OIDC_*_ENDPOINT variables.")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+# LDAP (django-auth-ldap): people log in with their directory password on the usual form.
+AUTH_LDAP_SERVER_URI = env_str("LDAP_SERVER_URI", "")
+AUTH_LDAP_BIND_DN = env_str("LDAP_BIND_DN", "")
+AUTH_LDAP_BIND_PASSWORD = env_str("LDAP_BIND_PASSWORD", "")
+AUTH_LDAP_START_TLS = env_bool("LDAP_START_TLS", False)
+LDAP_USER_SEARCH_BASE = env_str("LDAP_USER_SEARCH_BASE", "")
+LDAP_USER_FILTER = env_str("LDAP_USER_FILTER", "(uid=%(user)s)")
+LDAP_GROUP_SEARCH_BASE = env_str("LDAP_GROUP_SEARCH_BASE", "")
+LDAP_GROUP_TYPE = env_choice(
+    "LDAP_GROUP_TYPE", "groupOfNames", {"groupOfNames", "groupOfUniqueNames", "posixGroup", "activeDirectory"}
+)
+LDAP_STAFF_GROUP = env_str("LDAP_STAFF_GROUP", "")
+# DNs hold commas: this list is separated by semicolons.
+LDAP_MANAGER_GROUPS = [dn.strip() for dn in env_str("LDAP_MANAGER_GROUPS", "").split(";") if dn.strip()]
+# Only what is configured: with no variable set, exactly Django's password log-in as before.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend"
+    if LOCAL_PASSWORDS
+    else "accounts.backends.SuperuserPasswordBackend",
+    *(["accounts.ldap.DirectoryLdapBackend"] if AUTH_LDAP_SERVER_URI else []),
+    *(["accounts.oidc.DirectoryOidcBackend"] if OIDC_ENABLED else []),
+]
 
 # --- Files. Media is never served as static files: audio goes through a permission check.
 STATIC_URL = "/static/"

@@ -1,4 +1,4 @@
-"""Rule sets in Django admin: each with its rules inline."""
+"""Rule sets in Django admin: each with its rules inline, for everyone or for one team."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ class RuleInline(admin.TabularInline):
 
 @admin.register(RuleSet)
 class RuleSetAdmin(admin.ModelAdmin):
-    list_display = ["name", "active"]
+    list_display = ["name", "team", "active"]
+    list_filter = ["active", "team"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
     inlines = [RuleInline]
 
 

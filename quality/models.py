@@ -10,6 +10,14 @@ class RuleSet(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rule_sets",
+        help_text="Offered to this team's members only. Empty: to everyone.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from quality.models import Check, RuleSet
+from teams.selectors import team_ids
 from transcription.models import Job
 
 
 def _selectable(user):
-    return (
-        RuleSet.objects.filter(active=True)
-        if user is not None and user.is_authenticated
-        else RuleSet.objects.none()
-    )
+    # Admin-managed: the active ones for everyone and those of the teams the user is in now.
+    if user is None or not user.is_authenticated:
+        return RuleSet.objects.none()
+    return RuleSet.objects.filter(Q(team=None) | Q(team_id__in=team_ids(user=user)), active=True)
 
 
 def rule_set_list(*, user) -> list[RuleSet]:
-    """The rule sets a user may check calls against (all active ones: they are admin-managed)."""
+    """The rule sets a user may check calls against (active, for everyone or the user's teams)."""
     return list(_selectable(user))
 
 

@@ -7,7 +7,7 @@ import logging
 
 from django.db import transaction
 
-from quality import matching, signals
+from quality import matching, selectors, signals
 from quality.models import Check, RuleSet
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ def check_jobs(*, jobs, rule_set: RuleSet) -> list[Check]:
 def check_when_done(*, job, rule_set_id) -> Check | None:
     """The check an upload asked for, once its job ended done (the rule set may be gone since)."""
     try:
-        rule_set = RuleSet.objects.filter(pk=int(rule_set_id), active=True).first()
+        # Still the owner's to use: the rule set may have gone, or the owner left its team.
+        rule_set = selectors.rule_set_get(user=job.owner, rule_set_id=int(rule_set_id))
     except (TypeError, ValueError):
         rule_set = None
     if rule_set is None:

@@ -133,7 +133,9 @@ def tiny_paraformer(tmp_path_factory) -> Path:
 # suite runs anywhere; but what they check must not go unchecked in CI unnoticed. `make test` lists
 # every skip loudly, and with PORTAL_REQUIRE_ALL_TESTS=1 (.ci/run) a skipped browser or Redis-
 # restart test fails the run.
-REQUIRED_WHERE_CI_RUNS = ("tests/test_browser", "tests/test_csp.py", "tests/test_redis_restart.py")
+REQUIRED_WHERE_CI_RUNS = (
+    "tests/test_browser", "tests/test_csp.py", "tests/test_redis_restart.py", "tests/test_accounts_ldap.py",
+)  # fmt: skip
 
 
 def _required_skips(terminalreporter) -> list:
@@ -153,7 +155,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if required and os.environ.get("PORTAL_REQUIRE_ALL_TESTS"):
         terminalreporter.write_line(
             f"{len(required)} browser or Redis-restart test(s) skipped: with PORTAL_REQUIRE_ALL_TESTS "
-            "set (CI), that fails the run. Install what they need (chromium, redis-server).",
+            "set (CI), that fails the run. Install what they need (chromium, redis-server, slapd).",
             red=True,
             bold=True,
         )
@@ -174,6 +176,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 SQLITE_ONLY_END_TO_END = (
     "test_browser", "test_reliability", "test_redis_restart", "test_poison_jobs", "test_scale_out",
     "test_jobs_multilingual", "test_jobs_speakers", "test_voice_profiles", "test_jobs_calls",
+    "test_accounts_oidc",
 )  # fmt: skip
 
 

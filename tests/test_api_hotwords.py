@@ -54,6 +54,7 @@ def test_it_lists_own_and_active_shared_lists_only(alice, bob, alices_list, shar
         "shared": False,
         "apply_by_default": False,
         "owner": "alice",
+        "team": None,
         "phrase_count": 2,
         "updated_at": rows["Austen"]["updated_at"],
     }

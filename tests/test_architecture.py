@@ -15,8 +15,21 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: a module may import its own app and the apps before it, never one after it.
 # `portal` here is the shared infrastructure (settings readers, queues, logs, i18n); the
 # composition root below wires the apps together and may import them all. New apps that react
-# to jobs (speakers, summaries, quality checks, teams) go after `transcription`.
-LAYERS = ["portal", "hotwords", "transcription", "llm", "quality", "webhooks", "api"]
+# to jobs (speakers, summaries, quality checks) go after `transcription`; `teams` comes before
+# `hotwords`, whose lists (like templates and rule sets) may belong to a team.
+LAYERS = [
+    "portal",
+    "audit",
+    "teams",
+    "accounts",
+    "quotas",
+    "hotwords",
+    "transcription",
+    "llm",
+    "quality",
+    "webhooks",
+    "api",
+]
 COMPOSITION_ROOT = {"portal.urls", "portal.asgi"}
 MAX_MODULE_LINES = 350
 # Modules that must not know Django (nor any other part of the portal but each other).

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from transcription import profiles, services, upkeep
+from transcription import audit_trail, profiles, services, upkeep
 from transcription.models import EngineProfile, Job
 
 
@@ -55,7 +55,9 @@ class JobAdmin(admin.ModelAdmin):
     # Through the services, as everywhere: the recording goes with the row and a queue that
     # lost a waiting job is topped up.
     def delete_model(self, request, obj: Job) -> None:
-        services.job_delete(job=obj)
+        with audit_trail.recorded(request, "deleted", obj, detail="admin"):
+            services.job_delete(job=obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        upkeep.jobs_delete_any(user=request.user, jobs=queryset)
+        on_delete = audit_trail.recorder(request, "deleted", detail="admin")
+        upkeep.jobs_delete_any(user=request.user, jobs=queryset, on_delete=on_delete)

@@ -11,7 +11,8 @@ class TranscriptionConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save, pre_save
 
         from portal.i18n import register_stored_templates
-        from transcription import audio, receivers, upkeep
+        from teams.models import Membership
+        from transcription import audio, quotas, receivers, upkeep
         from transcription.models import Job
 
         # Job errors made from these are stored in English and translated when shown.
@@ -28,4 +29,11 @@ class TranscriptionConfig(AppConfig):
         post_save.connect(receivers.on_user_saved, sender=user, dispatch_uid="transcription.on_user_saved")
         post_delete.connect(
             receivers.on_user_deleted, sender=user, dispatch_uid="transcription.on_user_deleted"
+        )
+        # Every job's upload goes in the usage ledger once, however its row is created.
+        post_save.connect(quotas.usage_on_job_saved, sender=Job, dispatch_uid="transcription.usage_record")
+        post_delete.connect(
+            receivers.on_membership_deleted,
+            sender=Membership,
+            dispatch_uid="transcription.on_membership_deleted",
         )

@@ -1,6 +1,7 @@
-"""Websocket consumers: authenticate, join the owner's group, forward events (their stored English
-errors in the language of the socket's page), and close when the session ends (log-out, a new
-password, deactivation: progress.end_sessions). Nothing else."""
+"""Websocket consumers: authenticate, join the owner's group (or, for a colleague watching a job
+shared with them, the job's group), forward events (their stored English errors in the language
+of the socket's page), and close when the session ends (log-out, a new password, deactivation:
+progress.end_sessions) or the colleague may no longer read the job. Nothing else."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope["user"]
         self.group = self.sessions = None
+        self.watching = False
         session_key = getattr(self.scope.get("session"), "session_key", None)
         self.session = progress.session_tag(session_key) if session_key else None
         self.job_id = self.scope["url_route"]["kwargs"].get("job_id")
@@ -29,14 +31,17 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if self.job_id and not await database_sync_to_async(selectors.job_exists)(
+        self.user = user
+        own = not self.job_id or await database_sync_to_async(selectors.job_exists)(
             user=user, job_id=self.job_id
-        ):
+        )
+        if not own and not await self._may_read():
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        # The only groups a socket ever joins are its own user's: another user's events
-        # cannot reach it whatever it asks for.
-        self.group = progress.user_group(user.id)
+        # A socket joins its own user's group, or the group of one job shared with them (checked
+        # above, and again whenever access changes): another user's events cannot reach it.
+        self.group = progress.user_group(user.id) if own else progress.job_group(self.job_id)
+        self.watching = not own
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.sessions = progress.session_group(user.id)  # where a log-out and the like close it
         await self.channel_layer.group_add(self.sessions, self.channel_name)
@@ -44,6 +49,17 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
         jobs = await database_sync_to_async(selectors.job_sync_list)(user=user, job_id=self.job_id)
         positions = await database_sync_to_async(selectors.job_queue_positions)(user=user, jobs=jobs)
         await self.send_json(self._localized(progress.sync_event(jobs, positions)))
+
+    async def _may_read(self) -> bool:
+        return await database_sync_to_async(selectors.job_is_readable)(user=self.user, job_id=self.job_id)
+
+    async def access_changed(self, message: dict) -> None:
+        """A share was revoked or a team left: a colleague's socket that may no longer read its job
+        closes at once. The owner's own sockets are unaffected."""
+        if self.group is None or not self.watching or await self._may_read():
+            return
+        await self._leave_groups()
+        await self.close(code=CLOSE_NOT_FOUND)
 
     async def disconnect(self, code: int) -> None:
         await self._leave_groups()

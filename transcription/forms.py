@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from hotwords import selectors as hotword_selectors
 from hotwords import services as hotword_services
 from hotwords.models import HotwordList
-from transcription import languages, profiles, selectors, services
+from transcription import languages, profiles, quotas, selectors, services
 from transcription.models import EngineProfile, Job
 
 
@@ -114,6 +114,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         selectable = selectors.profile_list_selectable(user=user)
         field = self.fields["profile"]
         field.queryset = EngineProfile.objects.filter(pk__in=[p.pk for p in selectable])
@@ -158,6 +159,11 @@ class UploadForm(forms.Form):
             extras = {name: data[name] for name in self.extension_fields if data.get(name)}
             if extras:
                 data["recognition"]["extras"] = extras
+        if data.get("files") and not self.errors:  # last: it may read the files' headers
+            try:
+                quotas.quota_check(user=self.user, uploads=data["files"])
+            except ValidationError as error:
+                self.add_error("files", error)
         return data
 
     def clean_itn(self) -> bool | None:
@@ -184,6 +190,11 @@ class HistoryFilterForm(forms.Form):
         required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    scope = forms.ChoiceField(
+        choices=[("", _("Mine and shared with me")), ("mine", _("Mine")), ("shared", _("Shared with me"))],
+        required=False,
+        label=_("Whose"),
+    )
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -202,6 +213,7 @@ class HistoryFilterForm(forms.Form):
             "speaker": data.get("speaker") or "",
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
+            "scope": data.get("scope") or "",
         }
 
 

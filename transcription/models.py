@@ -182,3 +182,42 @@ class VoiceProfile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Share(models.Model):
+    """A job made readable, or readable and editable, by a team or by a named colleague. Sharing a
+    batch shares each of its jobs, and those uploaded into it later: `batch` says the share came
+    with the batch, so that revoking it revokes it on every job of the batch at once."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="shares")
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="shares"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="shared_with_me",
+    )
+    can_edit = models.BooleanField(default=False, help_text="May correct the transcript and name speakers.")
+    batch = models.CharField(max_length=100, blank=True, help_text="The batch it was shared with, if any.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team__isnull=True, user__isnull=False) | Q(team__isnull=False, user__isnull=True),
+                name="share_with_a_team_or_a_user",
+            ),
+            models.UniqueConstraint(
+                fields=["job", "team"], condition=Q(team__isnull=False), name="one_share_per_team"
+            ),
+            models.UniqueConstraint(
+                fields=["job", "user"], condition=Q(user__isnull=False), name="one_share_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} with {self.team or self.user}"

@@ -11,7 +11,11 @@ Every event is a small JSON object: {"v": 1, "type": ..., ...}.
 A job state is {"id", "name", "status", "progress", "duration", "error", "batch", "url"}, plus
 "position" (1 = next on its queue) for queued jobs in "jobs.sync".
 
-Events are published from the worker through channels-redis to the owner's group only.
+Events are published from the worker through channels-redis to the owner's group, and to the
+job's group, which a colleague's socket on a job shared with them joins (`/ws/jobs/<id>/` only).
+When a share is revoked or a colleague leaves a team, an "access.changed" message (never sent to a
+browser) makes each such socket ask the database again; one that may no longer read the job is
+closed with 4404, as if it had never existed.
 
 A socket also joins its user's session group, through which it is closed when its session ends:
 4401 on log-out (that session's sockets only), deactivation or deletion of the user; 4001 on a
@@ -45,6 +49,26 @@ CLOSE_PASSWORD_CHANGED = 4001  # the page reconnects; the session's new check de
 
 def user_group(user_id: int) -> str:
     return f"jobs.user.{user_id}"
+
+
+def job_group(job_id) -> str:
+    return f"jobs.job.{job_id}"
+
+
+# The message type channels routes to the consumer's `access_changed` handler.
+ACCESS_MESSAGE_TYPE = "access.changed"
+
+
+def send_access_changed(*, job_ids=(), user_ids=()) -> None:
+    """Sharing was revoked on `job_ids`, or `user_ids` left a team: their colleagues' sockets check
+    whether they may still read their job, and close if not."""
+    layer = get_channel_layer()
+    groups = [job_group(job_id) for job_id in job_ids] + [session_group(user_id) for user_id in user_ids]
+    try:
+        for group in groups:
+            async_to_sync(layer.group_send)(group, {"type": ACCESS_MESSAGE_TYPE})
+    except Exception:  # noqa: BLE001 - pages and downloads already refuse; only a live socket lingers
+        logger.warning("could not tell the sockets of %s that access changed", groups, exc_info=True)
 
 
 def session_group(user_id: int) -> str:
@@ -97,12 +121,13 @@ def sync_event(jobs, positions: dict | None = None) -> dict:
 
 
 def send_job_update(job) -> None:
-    """Send the job's new state to its owner's browsers. Losing an event is tolerable
-    (clients re-sync on connect); failing the job over it is not."""
+    """Send the job's new state to its owner's browsers and to colleagues watching it. Losing an
+    event is tolerable (clients re-sync on connect); failing the job over it is not."""
     layer = get_channel_layer()
     message = {"type": CHANNEL_MESSAGE_TYPE, "event": job_updated_event(job)}
     try:
         async_to_sync(layer.group_send)(user_group(job.owner_id), message)
+        async_to_sync(layer.group_send)(job_group(job.id), message)
     except Exception:  # noqa: BLE001 - Redis hiccups must not fail a transcription
         logger.warning("could not publish progress for job %s", job.id, exc_info=True)
 

@@ -70,3 +70,10 @@ def on_user_saved(sender, instance, **kwargs) -> None:
 
 def on_user_deleted(sender, instance, **kwargs) -> None:
     transaction.on_commit(partial(progress.end_sessions, instance.pk, code=progress.CLOSE_SESSION_ENDED))
+
+
+def on_membership_deleted(sender, instance, **kwargs) -> None:
+    """A member left a team (or the team went): their sockets on jobs shared with it check again."""
+    from transcription import sharing
+
+    sharing.shares_of_team_left(user_ids=[instance.user_id])

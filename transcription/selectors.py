@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from portal import queues
 from transcription import history, ids, profiles, scheduler, worker_registry
 from transcription import search as search_jobs
-from transcription.models import EngineProfile, Job, VoiceProfile
+from transcription.models import EngineProfile, Job, Share, VoiceProfile
 
 
 def job_list(*, user) -> QuerySet[Job]:
@@ -39,6 +39,74 @@ def job_exists(*, user, job_id) -> bool:
     return job_uuid is not None and Job.objects.filter(owner=user, id=job_uuid).exists()
 
 
+# --- sharing: what a user may read or edit besides their own jobs ------------------------------
+
+
+def _shared_with(user, *, editing: bool = False) -> Exists:
+    """Whether a share gives `user` the job: shared with them by name, or with a team they are in
+    now. Asked of the database on every request, so a revoked share or a member who left a team
+    loses the job at once on every surface."""
+    shares = Share.objects.filter(Q(user=user) | Q(team__memberships__user=user), job=OuterRef("pk"))
+    return Exists(shares.filter(can_edit=True) if editing else shares)
+
+
+def job_readable(*, user) -> QuerySet[Job]:
+    """The user's own jobs and the jobs shared with them or their teams. Someone nothing is shared
+    with gets the plain owner filter, which the history's (owner, queued_at) index serves best."""
+    if not _anything_shared_with(user):
+        return Job.objects.filter(owner=user)
+    return Job.objects.filter(Q(owner=user) | _shared_with(user))
+
+
+def _anything_shared_with(user) -> bool:
+    return Share.objects.filter(Q(user=user) | Q(team__memberships__user=user)).exists()
+
+
+def job_get_readable(*, user, job_id) -> Job:
+    """A job the user may read (own or shared), or 404."""
+    return _get(job_readable(user=user).select_related("owner"), job_id)
+
+
+def job_get_editable(*, user, job_id) -> Job:
+    """A job whose transcript the user may correct: their own, or shared with edit rights. 404."""
+    editable = Job.objects.filter(Q(owner=user) | _shared_with(user, editing=True))
+    return _get(editable.select_related("owner"), job_id)
+
+
+def job_is_readable(*, user, job_id) -> bool:
+    job_uuid = ids.parse_job_id(job_id)
+    return job_uuid is not None and job_readable(user=user).filter(id=job_uuid).exists()
+
+
+def job_access(*, user, job: Job) -> str:
+    """What `user` may do with a job they can read: "owner", "edit" or "read"."""
+    if job.owner_id == user.pk:
+        return "owner"
+    return (
+        "edit" if Job.objects.filter(pk=job.pk).filter(_shared_with(user, editing=True)).exists() else "read"
+    )
+
+
+def share_list(*, user, job: Job) -> QuerySet[Share]:
+    """Whom the job is shared with: for its owner only (nobody else learns it)."""
+    return Share.objects.filter(job=job, job__owner=user).select_related("team", "user")
+
+
+def share_get_own(*, user, share_id) -> Share:
+    """A share of one of the user's jobs, or 404."""
+    try:
+        return Share.objects.select_related("job", "team", "user").get(pk=share_id, job__owner=user)
+    except (Share.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such share.") from None
+
+
+def _get(jobs: QuerySet[Job], job_id) -> Job:
+    try:
+        return jobs.get(id=job_id)
+    except (Job.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such job.") from None
+
+
 def job_run_stands(*, user, job_id, attempt: int) -> bool:
     """Whether the user's job is still running in its run number `attempt`: False once it was
     cancelled, deleted, or lost and claimed again. A worker asks this while it recognises, to
@@ -47,11 +115,10 @@ def job_run_stands(*, user, job_id, attempt: int) -> bool:
 
 
 def job_sync_list(*, user, job_id=None, limit: int = 200) -> list[Job]:
-    """What a websocket client needs on (re)connect: one job, or the newest `limit`."""
-    jobs = job_list(user=user)
+    """What a websocket client needs on (re)connect: one job it may read, or its newest `limit`."""
     if job_id is not None:
-        jobs = jobs.filter(id=job_id)
-    return list(jobs[:limit])
+        return list(job_readable(user=user).filter(id=job_id).defer("segments", "text", "raw_text"))
+    return list(job_list(user=user)[:limit])
 
 
 def profile_list_selectable(*, user) -> list[EngineProfile]:
@@ -89,7 +156,7 @@ def worker_list(*, user) -> list[dict]:
 
 
 def _visible_jobs(*, user) -> QuerySet[Job]:
-    return Job.objects.all() if user.is_staff else Job.objects.filter(owner=user)
+    return Job.objects.all() if user.is_staff else job_readable(user=user)
 
 
 def job_search(
@@ -103,7 +170,8 @@ def job_search(
     search: str = "",
     speaker: str = "",
 ) -> QuerySet[Job]:
-    """The API's job list, newest first: the user's own jobs, every user's for staff. `profile` is
+    """The API's job list, newest first: the user's own jobs and those shared with them, every
+    user's for staff. `profile` is
     a profile's name or id; `search`, in the display name and the transcript, is the history's
     full-text search; `speaker`, a name given to one of a job's speakers."""
     jobs = _visible_jobs(user=user).select_related("owner", "profile")
@@ -120,13 +188,12 @@ def job_search(
         jobs = jobs.filter(queued_at__lt=created_before)
     jobs = search_jobs.with_speaker(jobs, speaker)
     if search:
-        owner_id = None if user.is_staff else user.pk
-        jobs = search_jobs.matching(jobs, search_jobs.search_terms(search), owner_id=owner_id).all()
+        jobs = search_jobs.matching(jobs, search_jobs.search_terms(search)).all()
     return jobs
 
 
 def job_get_visible(*, user, job_id) -> Job:
-    """A job the user may read: their own, or any job for staff. 404 otherwise."""
+    """A job the user may read: their own or shared with them, or any job for staff. 404 otherwise."""
     try:
         return _visible_jobs(user=user).select_related("owner", "profile").get(id=job_id)
     except (Job.DoesNotExist, ValueError, TypeError, ValidationError):
@@ -179,10 +246,15 @@ def job_history(
     after: str = "",
     before: str = "",
     limit: int = history.HISTORY_PAGE_SIZE,
+    scope: str = "",
 ) -> history.HistoryPage:
-    """One page of the user's jobs, newest first, matching a full-text `query` and the filters,
-    `speaker` a name given to one of a job's speakers (see history.page for the cursors)."""
-    jobs = Job.objects.filter(owner=user)
+    """One page of the jobs the user may read, newest first, matching a full-text `query` and the
+    filters, `speaker` a name given to one of a job's speakers (see history.page for the cursors);
+    `scope` "mine" keeps the user's own, "shared" those shared with them."""
+    only_own = scope == "mine" or not _anything_shared_with(user)
+    jobs = Job.objects.filter(owner=user) if only_own else job_readable(user=user)
+    if scope == "shared":
+        jobs = jobs.exclude(owner=user)
     if status:
         jobs = jobs.filter(status=status)
     if profile is not None:
@@ -191,9 +263,9 @@ def job_history(
         jobs = jobs.filter(options__batch=batch)
     jobs = search_jobs.with_speaker(jobs, speaker)
     jobs = history.between_dates(jobs, date_from=date_from, date_to=date_to)
-    jobs = jobs.select_related("profile").defer("segments", "raw_text", "corrections")
+    jobs = jobs.select_related("profile", "owner").defer("segments", "raw_text", "corrections")
     terms = search_jobs.search_terms(query)
-    matches = search_jobs.matching(jobs, terms, owner_id=user.pk)
+    matches = search_jobs.matching(jobs, terms, owner_id=user.pk if only_own else None)
     return history.page(matches, terms=terms, after=after, before=before, limit=limit)
 
 
@@ -206,14 +278,15 @@ def history_profile_choices(*, user) -> list[EngineProfile]:
 
 
 def job_export_selected(*, user, job_ids: Sequence[str]) -> QuerySet[Job]:
-    """The user's done jobs among `job_ids` (malformed ids ignored), oldest first."""
+    """The done jobs the user may read among `job_ids` (malformed ids ignored), oldest first."""
     selected = ids.parse_job_ids(job_ids)
-    return Job.objects.filter(owner=user, status=Job.Status.DONE, id__in=selected).order_by("queued_at", "id")
+    jobs = job_readable(user=user).filter(status=Job.Status.DONE, id__in=selected)
+    return jobs.order_by("queued_at", "id")
 
 
 def job_export_batch(*, user, batch: str) -> QuerySet[Job]:
-    """The user's done jobs of one batch, oldest first."""
-    jobs = Job.objects.filter(owner=user, status=Job.Status.DONE, options__batch=batch)
+    """The done jobs of one batch that the user may read, oldest first."""
+    jobs = job_readable(user=user).filter(status=Job.Status.DONE, options__batch=batch)
     return jobs.order_by("queued_at", "id")
 
 

@@ -32,6 +32,7 @@ from transcription import (
 )
 from transcription.models import EngineProfile, Job
 from transcription.postprocess import Result
+from transcription.sharing import batch_shares_inherit
 from transcription.text import join_texts
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def job_create(
         job.duration = media_sandbox.probe_isolated(job.audio.path)  # in a child process
         job.save()
         job.hotword_lists.set(lists)
+        batch_shares_inherit(job=job)
         _refuse_over_decode_limits(job)
         scheduler.dispatch_on_commit(job.options["queue"])
     logger.info("job %s created for user %s (%s)", job.id, owner.pk, job.original_name)
@@ -279,20 +281,10 @@ def job_retry(*, job: Job) -> bool:
         )
     queue = job.profile.queue if job.profile else job.options.get("queue", settings.ASR_QUEUE)
     fields = {
-        "status": Status.QUEUED,
-        "progress": 0.0,
-        "error": "",
-        "text": "",
-        "raw_text": "",
-        "segments": [],
-        "corrections": [],
-        "language": "",
-        "started_at": None,
-        "finished_at": None,
-        "processing_seconds": None,
-        "dispatched_at": None,
-        "options": {**job.options, "queue": queue},
-    }
+        "status": Status.QUEUED, "progress": 0.0, "error": "", "text": "", "raw_text": "", "segments": [],
+        "corrections": [], "language": "", "started_at": None, "finished_at": None,
+        "processing_seconds": None, "dispatched_at": None, "options": {**job.options, "queue": queue},
+    }  # fmt: skip
     with transaction.atomic():
         if not Job.objects.filter(id=job.id, status=Status.FAILED).update(**fields):
             job.refresh_from_db()

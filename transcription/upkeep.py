@@ -6,7 +6,7 @@ conditional write, and logged; files go once the rows that named them are commit
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,35 +165,40 @@ def _orphan_files(*, older_than) -> list[str]:
 
 
 BULK_DELETE_CHUNK = 500
+OnDelete = Callable[[list[tuple]], None]
 
 
-def jobs_delete(*, user, job_ids: Sequence[str]) -> int:
+def jobs_delete(*, user, job_ids: Sequence[str], on_delete: OnDelete | None = None) -> int:
     """Delete those of `job_ids` that are the user's own, rows and audio together (files once
     the rows are committed). Malformed or foreign ids are ignored. Returns how many went."""
-    return _delete_jobs(Job.objects.filter(owner=user, id__in=ids.parse_job_ids(job_ids)))
+    return _delete_jobs(Job.objects.filter(owner=user, id__in=ids.parse_job_ids(job_ids)), on_delete)
 
 
-def jobs_clear_older_than(*, user, days: int) -> int:
+def jobs_clear_older_than(*, user, days: int, on_delete: OnDelete | None = None) -> int:
     """Delete the user's finished (done or failed) jobs queued more than `days` days ago, rows and
     audio together. Jobs still queued or running are never touched. Returns how many went."""
     if days < 0:
         raise ValueError("days must not be negative")
-    return _delete_jobs(selectors.finished_older_than(user=user, days=days))
+    return _delete_jobs(selectors.finished_older_than(user=user, days=days), on_delete)
 
 
-def jobs_delete_any(*, user, jobs) -> int:
+def jobs_delete_any(*, user, jobs, on_delete: OnDelete | None = None) -> int:
     """Staff only (Django admin): delete `jobs`, whoever owns them. Returns how many went."""
-    return _delete_jobs(jobs) if user.is_staff else 0
+    return _delete_jobs(jobs, on_delete) if user.is_staff else 0
 
 
-def _delete_jobs(jobs) -> int:
+def _delete_jobs(jobs, on_delete: OnDelete | None = None) -> int:
     """Delete `jobs` in chunks, in one transaction; each recording goes once it is committed
-    (receivers.py), and each queue that lost a waiting job is topped up."""
+    (receivers.py), and each queue that lost a waiting job is topped up. `on_delete` hears each
+    chunk's (id, name, owner id) first, inside the transaction (the audit log's record)."""
     deleted = 0
+    fields = ("pk", "status", "options__queue", "original_name", "owner_id")
     with transaction.atomic():
-        while batch := list(jobs.values_list("pk", "status", "options__queue")[:BULK_DELETE_CHUNK]):
+        while batch := list(jobs.values_list(*fields)[:BULK_DELETE_CHUNK]):
+            if on_delete is not None:
+                on_delete([(pk, name, owner) for pk, _status, _queue, name, owner in batch])
             Job.objects.filter(pk__in=[pk for pk, *_ in batch]).only("pk", "audio", "owner").delete()
-            for queue in {queue for _, status, queue in batch if status == Status.QUEUED}:
+            for queue in {queue for _, status, queue, *_ in batch if status == Status.QUEUED}:
                 scheduler.dispatch_on_commit(queue or settings.ASR_QUEUE)
             deleted += len(batch)
     logger.info("%s job(s) deleted in bulk", deleted)

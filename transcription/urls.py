@@ -1,6 +1,6 @@
 from django.urls import path
 
-from transcription.views import history, jobs, ops, speakers, workers
+from transcription.views import history, jobs, ops, sharing, speakers, workers
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("voices/", speakers.voice_list, name="voice_list"),
     path("voices/<int:profile_id>/delete/", speakers.voice_delete, name="voice_delete"),
     path("jobs/<uuid:job_id>/retry/", jobs.job_retry, name="job_retry"),
+    path("jobs/<uuid:job_id>/share/", sharing.share_create, name="share_create"),
+    path("shares/<int:share_id>/revoke/", sharing.share_revoke, name="share_revoke"),
     path("jobs/<uuid:job_id>/export/<str:fmt>/", jobs.job_export, name="job_export"),
     path("history/", history.history, name="history"),
     path("history/delete/", history.history_delete, name="history_delete"),

@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from transcription import exports, selectors, upkeep
+from transcription import audit_trail, exports, selectors, upkeep
 from transcription.forms import ClearForm, HistoryFilterForm
 from transcription.http import safe_next
 
@@ -50,7 +50,11 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def history_delete(request: HttpRequest) -> HttpResponse:
-    deleted = upkeep.jobs_delete(user=request.user, job_ids=request.POST.getlist("job"))
+    deleted = upkeep.jobs_delete(
+        user=request.user,
+        job_ids=request.POST.getlist("job"),
+        on_delete=audit_trail.recorder(request, "deleted"),
+    )
     if deleted:
         messages.success(
             request,
@@ -71,6 +75,7 @@ def history_download(request: HttpRequest) -> HttpResponse:
     if not jobs.exists():
         messages.error(request, _("Select at least one finished transcription to download."))
         return _back(request)
+    audit_trail.record_many(request, "exported", jobs, detail=f"{fmt} (zip)")
     return _zip_response(request, jobs, fmt)
 
 
@@ -80,6 +85,7 @@ def history_batch_export(request: HttpRequest, name: str, fmt: str) -> HttpRespo
     jobs = selectors.job_export_batch(user=request.user, batch=name)
     if fmt not in exports.FORMATS or not jobs.exists():
         raise Http404(_("Nothing to export."))
+    audit_trail.record_many(request, "exported", jobs, detail=f"{fmt} (zip of batch {name})")
     return _zip_response(request, jobs, fmt, stem=exports.safe_stem(name))
 
 
@@ -97,7 +103,11 @@ def history_clear(request: HttpRequest) -> HttpResponse:
         return render(
             request, "transcription/history.html", {"confirm_clear": {"days": days, "count": count}}
         )
-    deleted = upkeep.jobs_clear_older_than(user=request.user, days=days)
+    deleted = upkeep.jobs_clear_older_than(
+        user=request.user,
+        days=days,
+        on_delete=audit_trail.recorder(request, "deleted", detail=f"older than {days} day(s)"),
+    )
     messages.success(
         request,
         _("Deleted %(count)d finished job(s) older than %(days)d day(s).") % {"count": deleted, "days": days},

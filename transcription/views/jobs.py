@@ -17,10 +17,12 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.selectors import audit_for_job
 from portal import i18n
-from transcription import exports, progress, selectors, services, speakers
+from transcription import audit_trail, exports, progress, quotas, selectors, services, speakers
 from transcription.forms import UploadForm
 from transcription.http import file_response, safe_next
+from transcription.share_forms import ShareForm
 
 # Audio is served inline only as one of these types; anything else is a download, so an
 # uploaded "song.html" can never run as a page on the portal's origin.
@@ -46,6 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "max_upload_bytes": settings.UPLOAD_MAX_BYTES,
         "max_audio_seconds": settings.ASR_MAX_AUDIO_SECONDS,
         "queue_available": selectors.queue_available(user=request.user),
+        "usage": quotas.quota_usage(user=request.user),
     }
     return render(request, "transcription/dashboard.html", context)
 
@@ -83,20 +86,31 @@ def job_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def job_detail(request: HttpRequest, job_id) -> HttpResponse:
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_get_readable(user=request.user, job_id=job_id)
+    audit_trail.record(request, "viewed", job)
     formats = [(name, f.label) for name, f in exports.FORMATS.items()]
     people = {s.key: s for s in speakers.of_job(job)}
     rows = [(segment, people.get(segment.get("speaker", ""))) for segment in job.segments]
+    access = selectors.job_access(user=request.user, job=job)
     context = {"job": job, "export_formats": formats, "speakers": list(people.values()), "rows": rows}
+    context |= {"access": access, "can_edit": access != "read"}
+    if access == "owner":
+        context |= {
+            "shares": selectors.share_list(user=request.user, job=job),
+            "share_form": ShareForm(user=request.user),
+        }
+    context["activity"] = audit_for_job(user=request.user, job_id=job.id, owner_id=job.owner_id)
     return render(request, "transcription/job_detail.html", context)
 
 
 @login_required
 @require_GET
 def job_audio(request: HttpRequest, job_id) -> HttpResponse:
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_get_readable(user=request.user, job_id=job_id)
     if not job.audio:
         raise Http404(_("The recording was deleted under the retention policy."))
+    if audit_trail.first_play(request):  # a seek asks for later bytes: not a new play
+        audit_trail.record(request, "played", job)
     content_type, _encoding = mimetypes.guess_type(job.audio.name)
     inline = content_type in PLAYABLE_TYPES
     response = file_response(
@@ -113,9 +127,10 @@ def job_audio(request: HttpRequest, job_id) -> HttpResponse:
 @login_required
 @require_GET
 def job_export(request: HttpRequest, job_id, fmt: str) -> HttpResponse:
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_get_readable(user=request.user, job_id=job_id)
     if job.status != job.Status.DONE or fmt not in exports.FORMATS:
         raise Http404(_("Nothing to export."))
+    audit_trail.record(request, "exported", job, detail=fmt)
     rendered = exports.render(job, fmt, raw=request.GET.get("raw") == "1")
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
@@ -125,7 +140,7 @@ def job_export(request: HttpRequest, job_id, fmt: str) -> HttpResponse:
 @login_required
 @require_POST
 def segment_edit(request: HttpRequest, job_id, index: int) -> HttpResponse:
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_get_editable(user=request.user, job_id=job_id)
     text = request.POST.get("text", "")
     if not text.strip():
         return JsonResponse(
@@ -135,6 +150,7 @@ def segment_edit(request: HttpRequest, job_id, index: int) -> HttpResponse:
         segment = services.segment_edit(job=job, index=index, text=text[:5000])
     except ValueError as exc:
         return JsonResponse({"error": i18n.translate_stored(str(exc))}, status=409)
+    audit_trail.record(request, "edited", job, detail=f"segment {index + 1}")
     return JsonResponse({"segment": segment})
 
 
@@ -173,7 +189,8 @@ def _after_action(request: HttpRequest, job, done: bool, success: str, refusal: 
 @require_POST
 def job_delete(request: HttpRequest, job_id) -> HttpResponse:
     job = selectors.job_get(user=request.user, job_id=job_id)
-    services.job_delete(job=job)
+    with audit_trail.recorded(request, "deleted", job):
+        services.job_delete(job=job)
     messages.success(request, _("Deleted %(name)s.") % {"name": job.original_name})
     return redirect("dashboard")
 

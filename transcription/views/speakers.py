@@ -11,13 +11,21 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from transcription import selectors, speakers
+from transcription import audit_trail, selectors, speakers
+
+# What the audit log says of each edit (by the view's URL name): stored as is, like a file format.
+EDIT_DETAILS = {
+    "speaker_rename": "speaker renamed",
+    "speaker_merge": "speakers merged",
+    "segment_speaker": "segment given to another speaker",
+    "voice_remember": "speaker named after a remembered voice",
+}
 
 
 @login_required
 @require_POST
 def speaker_rename(request: HttpRequest, job_id, key: str) -> HttpResponse:
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_get_editable(user=request.user, job_id=job_id)
     name = request.POST.get("name", "")
     return _answer(
         request, job, lambda: speakers.speaker_rename(job=job, key=key, name=name), _("Speaker renamed.")
@@ -27,7 +35,7 @@ def speaker_rename(request: HttpRequest, job_id, key: str) -> HttpResponse:
 @login_required
 @require_POST
 def speaker_merge(request: HttpRequest, job_id, key: str) -> HttpResponse:
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_get_editable(user=request.user, job_id=job_id)
     into = request.POST.get("into", "")
     return _answer(
         request, job, lambda: speakers.speaker_merge(job=job, key=key, into=into), _("Speakers merged.")
@@ -37,7 +45,7 @@ def speaker_merge(request: HttpRequest, job_id, key: str) -> HttpResponse:
 @login_required
 @require_POST
 def segment_speaker(request: HttpRequest, job_id, index: int) -> HttpResponse:
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_get_editable(user=request.user, job_id=job_id)
     key = request.POST.get("speaker", "")
     return _answer(
         request, job, lambda: speakers.segment_move(job=job, index=index, key=key), _("Speaker changed.")
@@ -86,6 +94,8 @@ def _answer(request: HttpRequest, job, edit, success: str) -> HttpResponse:
             return JsonResponse({"error": _(str(exc))}, status=409)
         messages.error(request, _(str(exc)))
     else:
+        url_name = getattr(request.resolver_match, "url_name", "")
+        audit_trail.record(request, "edited", job, detail=EDIT_DETAILS.get(url_name, ""))
         if wants_json:
             return JsonResponse({"speakers": speakers.names(job)})
         messages.success(request, success)
