@@ -226,6 +226,21 @@ def site_setup(engine: str, var_dir: Path, queue: str) -> str:
     return funasr_profile_setup(var_dir, queue) if engine == "funasr" else default_profile_on(queue)
 
 
+TOKEN_FILE = "api-token"
+
+
+def token_setup(var_dir: Path) -> str:
+    """Setup code: a personal API token for the benchmark user, written to VAR_DIR/api-token."""
+    return (
+        "from pathlib import Path\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from api import services as api_services\n"
+        "user = get_user_model().objects.get(username='bench')\n"
+        "new = api_services.token_create(user=user, name='bench')\n"
+        f"Path({str(var_dir / TOKEN_FILE)!r}).write_text(new.plain)\n"
+    )
+
+
 def prepare_site(env: dict[str, str], setup: str) -> str:
     """Migrate the throwaway database, create the benchmark user, then run `setup` (Python, in
     `manage.py shell`). Return the user's password."""

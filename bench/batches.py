@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _harness import (
+    TOKEN_FILE,
     Site,
     db_rows,
     load_average,
@@ -46,25 +47,13 @@ from _harness import (
     run_benchmark,
     site_setup,
     speech_snippets,
+    token_setup,
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/8"  # never 0 (development), 14 (overhead) or 15 (tests)
 QUEUE = "bench"
 BATCH = "bench-batch"
 STALL_SECONDS = 300  # no job ended for this long: give up and report what is there
-TOKEN_FILE = "api-token"
-
-
-def token_setup(var_dir: Path) -> str:
-    """Setup code: a personal API token for the benchmark user, written to VAR_DIR/api-token."""
-    return (
-        "from pathlib import Path\n"
-        "from django.contrib.auth import get_user_model\n"
-        "from api import services as api_services\n"
-        "user = get_user_model().objects.get(username='bench')\n"
-        "new = api_services.token_create(user=user, name='bench')\n"
-        f"Path({str(var_dir / TOKEN_FILE)!r}).write_text(new.plain)\n"
-    )
 
 
 # --- Memory, sampled in a thread while the run goes on

@@ -96,13 +96,15 @@ def test_it_primes_whisper_with_the_prompt_besides_the_hotwords(api):
 def test_it_hands_whisper_what_the_job_asks(monkeypatch):
     engine = get_engine(EngineConfig(kind="faster-whisper", model=bundled_model_dir(), language="en"))
     received = []
-    real = type(engine._model).transcribe
+    from faster_whisper import BatchedInferencePipeline
+
+    real = BatchedInferencePipeline.transcribe
 
     def spy(self, audio, **kwargs):
         received.append(kwargs)
         return real(self, audio, **kwargs)
 
-    monkeypatch.setattr(type(engine._model), "transcribe", spy)
+    monkeypatch.setattr(BatchedInferencePipeline, "transcribe", spy)
     from transcription import audio
 
     samples = audio.decode(CLIP, max_seconds=60)

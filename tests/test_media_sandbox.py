@@ -362,3 +362,22 @@ def test_it_survives_a_seeded_sample_of_the_hostile_corpus(tmp_path):
             assert result.dtype == np.float32 and result.ndim == 1 and result.size > 0, item.name
             assert np.isfinite(result).all() and np.abs(result).max() <= 1.0, item.name
     assert {item.kind for item, _ in results} == {item.kind for item in hostile_corpus.corpus(7)}
+
+
+def test_it_decodes_in_the_child_started_before_it_was_needed(monkeypatch):
+    """Each file still gets a fresh process, but one that had started (and imported) while the
+    previous file was decoded: a short upload does not wait for Python to start."""
+    decode_isolated(CLIP, max_seconds=60)
+    waiting = media_sandbox._spare.child
+    used = []
+    real = media_sandbox._run
+
+    def spy(child, *args, **kwargs):
+        used.append(child)
+        return real(child, *args, **kwargs)
+
+    monkeypatch.setattr(media_sandbox, "_run", spy)
+    assert decode_isolated(CLIP, max_seconds=60).size > 40000
+    assert probe_isolated(CLIP) > 2
+    assert used[0] is waiting and used[1] is not waiting
+    assert waiting.returncode == 0 and media_sandbox._spare.child.poll() is None

@@ -1,6 +1,7 @@
-"""The child process of media_sandbox.py: one request from its command line (decode or probe a
-file), resource limits set on itself before it opens the file, the samples written to the file
-descriptor it inherited, one JSON result on stdout. Django-free; imports numpy and PyAV only."""
+"""The child process of media_sandbox.py: one request read from stdin once numpy and PyAV are
+imported (decode or probe a file), resource limits set on itself before it opens the file, the
+samples written to the file descriptor it inherited, one JSON result on stdout. Django-free;
+imports numpy and PyAV only."""
 
 from __future__ import annotations
 
@@ -91,10 +92,16 @@ def _peak_memory() -> dict:
 
 
 def main() -> None:
-    """The child's main: one request from argv, one JSON result on stdout, then exit."""
-    request = json.loads(sys.argv[1])
+    """The child's main: one request from stdin, one JSON result on stdout, then exit. Started
+    before it is needed (media_sandbox._Spare): it imports, then waits; end of file means its
+    parent is gone, or had no use for it."""
     import av  # noqa: F401 - loaded before the limits: FFmpeg's and numpy's libraries are not the
     import numpy  # noqa: F401 - upload's cost, and a failed import under the limit reads as a crash
+
+    line = sys.stdin.readline()
+    if not line:
+        os._exit(0)
+    request = json.loads(line)
 
     reserve = bytearray(2 * MIB)  # given back before the result is written, should memory run out
     _limit_resources(request["limits"])

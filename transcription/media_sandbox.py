@@ -4,10 +4,11 @@ long-lived worker or the web process. Django-free, like transcription/audio.py.
     samples = decode_isolated(path, max_seconds=..., max_decoded_bytes=...)  # or AudioDecodeError
     seconds = probe_isolated(path)                                            # or None
 
-Each call starts a fresh Python (`sys.executable -I -c ...`: no fork of the calling process, which
-may hold a model or a CUDA context; the child imports numpy and PyAV, never Django or torch) that
-runs transcription/audio.py's own decoding under resource limits it sets on itself before it opens
-the file:
+Each call gets a fresh Python (`sys.executable -I -c ...`: no fork of the calling process, which
+may hold a model or a CUDA context; the child imports numpy and PyAV, never Django or torch),
+started ahead of time as the caller's spare so that short uploads do not wait for it to start
+(`_Spare`), that reads its one request on stdin and runs transcription/audio.py's own decoding
+under resource limits it sets on itself before it opens the file:
 
 - RLIMIT_AS (address space): `memory_bytes`, by default CHILD_BASE_BYTES (the interpreter, numpy
   and FFmpeg's libraries, about 200 MB of address space) plus DECODER_HEADROOM_BYTES. The samples
@@ -35,6 +36,7 @@ tests can prove a real crash is contained. Never set it in production.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -43,6 +45,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,10 +148,9 @@ def decode_isolated(
     request = {"op": "decode", "path": str(path), "max_seconds": max_seconds}
     request["max_decoded_bytes"] = max_decoded_bytes
     request["channel"] = channel
-    fd, name = tempfile.mkstemp(prefix="portal-samples-", suffix=".f32", dir=scratch_dir)
-    os.unlink(name)  # the descriptors keep it; nothing to clean up, whatever happens next
+    child, fd = _child(scratch_dir)
     with open(fd, "rb") as output:
-        result = _run(request, limits, output_fd=fd, stats=stats)
+        result = _run(child, request, limits, output_fd=fd, stats=stats)
         count = result.get("samples")
         if not isinstance(count, int) or not 0 < count <= limit.samples:
             logger.error("decoder child sent an unusable result: %r", result)
@@ -174,7 +176,9 @@ def probe_isolated(
         wall_seconds=wall_seconds,
     )
     try:
-        result = _run({"op": "probe", "path": str(path)}, limits, output_fd=None, stats=stats)
+        child, fd = _child(None)
+        os.close(fd)  # a probe writes no samples
+        result = _run(child, {"op": "probe", "path": str(path)}, limits, output_fd=None, stats=stats)
     except AudioDecodeError as exc:
         logger.info("probe of %s: %s", Path(path).name, exc)
         return None
@@ -197,27 +201,83 @@ class _Child(subprocess.Popen):
         return pid, status
 
 
-def _run(request: dict, limits: _Limits, *, output_fd: int | None, stats: IsolationStats | None) -> dict:
-    """Run one request in a child; its result, or AudioDecodeError with the user's message."""
-    request = {**request, "limits": limits.__dict__, "output_fd": output_fd}
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+class _Spare:
+    """A child started before it is needed, and its output file. Starting Python with numpy and
+    PyAV takes 0.2-0.3 s, which every upload paid twice (probe, decode) before a short request was
+    answered. Still a fresh process per file: it waits for one request on stdin (EOF: exit)."""
+
+    def __init__(self, scratch_dir: str | Path | None) -> None:
+        self.directory = str(Path(scratch_dir or tempfile.gettempdir()).resolve())
+        self.env = _child_env()
+        self.python, self.owner = PYTHON, os.getpid()
+        self.output, name = tempfile.mkstemp(prefix="portal-samples-", suffix=".f32", dir=self.directory)
+        os.unlink(name)  # the descriptors keep it; nothing to clean up, whatever happens next
+        try:
+            self.child = _Child(
+                [self.python, "-I", "-c", _BOOT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(self.output,),
+                env=self.env,
+                start_new_session=True,  # its own process group: killed as one, spared the terminal's ^C
+            )
+        except OSError:
+            os.close(self.output)
+            logger.exception("could not start the decoder child")
+            raise AudioDecodeError(DECODER_UNAVAILABLE) from None
+
+    def fits(self, scratch_dir: str | Path | None) -> bool:
+        """Alive, and what this call would start: same process, interpreter, environment (the
+        tests' crash marker), scratch directory."""
+        directory = str(Path(scratch_dir or tempfile.gettempdir()).resolve())
+        same = (self.owner, self.python, self.directory) == (os.getpid(), PYTHON, directory)
+        return same and _child_env() == self.env and self.child.poll() is None
+
+    def discard(self) -> None:
+        if self.owner == os.getpid():  # a forked copy's spare is its parent's
+            _kill(self.child)
+            self.child.communicate()  # reaped, its pipes closed
+        os.close(self.output)
+
+
+def _child_env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+_spare_lock = threading.Lock()
+_spare: _Spare | None = None
+
+
+def _child(scratch_dir: str | Path | None) -> tuple[_Child, int]:
+    """A child waiting for its request, and its output file: the spare when it fits, else a new
+    one; either way the next spare starts now, importing while this one works."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+        if spare is not None and not spare.fits(scratch_dir):
+            spare.discard()
+            spare = None
+        taken = spare or _Spare(scratch_dir)
+        try:
+            _spare = _Spare(None)
+        except AudioDecodeError:
+            _spare = None  # logged; the next call tries again
+    return taken.child, taken.output
+
+
+atexit.register(lambda: _spare and _spare.discard())  # reaped, not left to the interpreter's end
+
+
+def _run(
+    child: _Child, request: dict, limits: _Limits, *, output_fd: int | None, stats: IsolationStats | None
+) -> dict:
+    """Run one request in a waiting child; its result, or AudioDecodeError with the user's message."""
+    line = json.dumps({**request, "limits": limits.__dict__, "output_fd": output_fd}).encode() + b"\n"
     started = time.monotonic()
     timed_out = False
     try:
-        child = _Child(
-            [PYTHON, "-I", "-c", _BOOT, json.dumps(request)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(output_fd,) if output_fd is not None else (),
-            env=env,
-            start_new_session=True,  # its own process group: killed as one, spared the terminal's ^C
-        )
-    except OSError:
-        logger.exception("could not start the decoder child")
-        raise AudioDecodeError(DECODER_UNAVAILABLE) from None
-    try:
-        out, err = child.communicate(timeout=limits.wall_seconds)
+        out, err = child.communicate(line, timeout=limits.wall_seconds)
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill(child)

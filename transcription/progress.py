@@ -123,13 +123,17 @@ def sync_event(jobs, positions: dict | None = None) -> dict:
 def send_job_update(job) -> None:
     """Send the job's new state to its owner's browsers and to colleagues watching it. Losing an
     event is tolerable (clients re-sync on connect); failing the job over it is not."""
-    layer = get_channel_layer()
     message = {"type": CHANNEL_MESSAGE_TYPE, "event": job_updated_event(job)}
-    try:
-        async_to_sync(layer.group_send)(user_group(job.owner_id), message)
-        async_to_sync(layer.group_send)(job_group(job.id), message)
+    try:  # one trip through async_to_sync (a thread and an event loop each), not one per group
+        async_to_sync(_send_to_groups)((user_group(job.owner_id), job_group(job.id)), message)
     except Exception:  # noqa: BLE001 - Redis hiccups must not fail a transcription
         logger.warning("could not publish progress for job %s", job.id, exc_info=True)
+
+
+async def _send_to_groups(groups: tuple[str, ...], message: dict) -> None:
+    layer = get_channel_layer()
+    for group in groups:
+        await layer.group_send(group, message)
 
 
 def send_llm_update(*, owner_id: int, job_id, kind: str, state: dict) -> None:

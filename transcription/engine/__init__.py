@@ -52,8 +52,9 @@ _resident: Engine | None = None
 load_count = 0  # how many models this process has loaded; tests assert on it
 _LIBRARIES = {"funasr": "funasr", "faster-whisper": "faster_whisper"}  # what each engine imports
 _process_prepared = False
-# glibc's mallopt parameter and its own starting value (128 KiB), kept fixed.
-M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024
+# glibc's mallopt parameters, and the values a worker keeps (see _tune_malloc).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD, TRIM_THRESHOLD = 64 * 2**20, 256 * 2**20
 
 
 def _load(config: EngineConfig) -> Engine:
@@ -87,26 +88,30 @@ def _prepare_process(kind: str) -> None:
     if _process_prepared:
         return
     _process_prepared = True
-    _fix_mmap_threshold()
+    _tune_malloc()
     _freeze_imports(kind)
 
 
-def _fix_mmap_threshold() -> None:
-    """Keep glibc's mmap threshold at its starting 128 KiB. By default glibc raises it (up to
-    32 MiB) each time a large mmapped block is freed, after which audio-sized buffers come from
-    the heap instead, where the holes they leave stay resident: a worker's memory rose in steps
-    of 15-80 MB at random jobs and never came back (+13 % from job 10 to job 100). Fixed, every
-    large buffer is mmapped and goes back to the system when freed: flat to within 1 % over 100
-    jobs (bench/residency.py). An operator's MALLOC_MMAP_THRESHOLD_ wins; not glibc: nothing."""
+def _tune_malloc() -> None:
+    """Fix glibc's thresholds: blocks under 64 MiB come from the heap and freed heap stays until
+    the job ends, when release_memory hands it all back (malloc_trim). By default glibc moves its
+    thresholds as blocks are freed: audio-sized buffers went from mmap to the heap at random jobs,
+    and a worker's memory rose in steps that never came back (+13 % from job 10 to job 100).
+    Fixing the mmap threshold low (128 KiB) made memory flat, but then every buffer of the
+    recogniser's (a Whisper encoder's attention: 54 MB a window) was mmapped and its pages zeroed
+    again at each call: the encoder ran 25 % slower than in a plain process. Fixed high and
+    trimmed after each job, memory stays flat and recognition is faster than glibc's default
+    (bench/residency.py, bench/peer.py). An operator's MALLOC_*_THRESHOLD_ wins; not glibc: nothing."""
     import ctypes
     import ctypes.util
     import os
 
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
         return
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     except (OSError, AttributeError):
         pass
 

@@ -34,6 +34,13 @@ from transcription.engine.interface import (
 from transcription.text import join_texts
 
 WINDOW_S = 30  # Whisper hears at most 30 s at once: one batch item
+# Clips decoded together. On a GPU, what faster-whisper suggests (memory grows with it); on a CPU
+# 4 was as fast as 8 or 16 (10 minutes of speech on 2 cores: 34.6, 33.4, 36.8 s; 2: 44.4 s), and
+# progress and a cancel are seen once a batch: every 2 minutes of audio rather than 8.
+BATCH_SIZE = {"cuda": 16, "cpu": 4}
+MAX_PASSES = 3  # decoding again what Whisper left unsaid at a clip's end (see _pipeline)
+RETRY_MIN_S = 1.0  # less left than this after Whisper's last segment: silence or a breath
+BACKOFF = 0.6
 
 
 def bundled_model_dir() -> str:
@@ -101,6 +108,7 @@ class WhisperEngine:
 
         device, index = _device(config)
         self.config = config
+        self._batch_size = BATCH_SIZE.get(device, BATCH_SIZE["cpu"])
         self._model = WhisperModel(
             model_dir,
             device=device,
@@ -118,100 +126,126 @@ class WhisperEngine:
         on_progress_each: Sequence[ProgressCallback | None] = (),
         recognition: Recognition = TRANSCRIBE,
     ) -> list[Transcript]:
-        """One recording: faster-whisper's own loop over it. Several (batching across jobs): each
-        one's speech (found by the same Silero VAD) becomes clips of at most 30 s, and
-        faster-whisper's BatchedInferencePipeline decodes all clips of all recordings together,
-        one batch item per clip; segments come back on the concatenated timeline and are mapped
-        home by offset. A multilingual model with no language set detects the language per
-        recording instead, one by one: the batched pipeline would detect one for all of them.
+        """Each recording's speech (found by Silero VAD) becomes clips of at most 30 s, and
+        faster-whisper's BatchedInferencePipeline decodes the clips of all recordings together,
+        a batch (BATCH_SIZE) at a time: a long recording uses the hardware as several short ones do
+        (batching across jobs). Segments come back on the concatenated timeline and are mapped
+        home by offset. A multilingual model with no language set hears one recording's language
+        first; several such recordings go one by one, since the batched pipeline would give them
+        all one language.
         `recognition`: translate into English (multilingual models only), an initial prompt, and
         each word's timing (Whisper's cross-attention alignment: it costs some time)."""
         if recognition.task == "translate" and not self._model.model.is_multilingual:
             raise EngineError("This model cannot translate: it understands English only.")
         callbacks = list(on_progress_each) or [None] * len(audios)
         asked = _asked(hotwords, recognition)
-        if len(audios) == 1 or (not self.config.language and self._model.model.is_multilingual):
+        if len(audios) > 1 and not self.config.language and self._model.model.is_multilingual:
             return [
-                self._transcribe_one(samples, asked, callback)
+                self._transcribe_batched([samples], asked, [callback])[0]
                 for samples, callback in zip(audios, callbacks, strict=True)
             ]
         return self._transcribe_batched(audios, asked, callbacks)
-
-    def _transcribe_one(
-        self, audio: np.ndarray, asked: dict, on_progress: ProgressCallback | None
-    ) -> Transcript:
-        total = len(audio) / SAMPLE_RATE
-        try:
-            pieces, info = self._model.transcribe(
-                audio,
-                language=self.config.language or None,
-                beam_size=5,
-                vad_filter=True,  # silence gives no text instead of Whisper's invented lines
-                condition_on_previous_text=False,
-                **asked,
-            )
-            segments = []
-            for piece in pieces:  # a generator: recognition happens as we iterate
-                text = piece.text.strip()
-                if text:
-                    end = min(piece.end, total)  # Whisper rounds the last end past the audio
-                    segments.append(_segment(piece, 0.0, total, text, end=end))
-                if on_progress:
-                    on_progress(min(piece.end, total), total)
-        except RuntimeError as exc:
-            if "out of memory" in str(exc).lower():
-                raise EngineOutOfMemory("The device ran out of memory on this recording.") from exc
-            raise
-        if on_progress:
-            on_progress(total, total)
-        return Transcript(
-            text=join_texts(s.text for s in segments),
-            segments=segments,
-            language=info.language or self.config.language,
-        )
 
     def _transcribe_batched(
         self, audios: Sequence[np.ndarray], asked: dict, callbacks: list[ProgressCallback | None]
     ) -> list[Transcript]:
         layout = _Layout.of(audios)
+        language = self.config.language or self._language_of(audios[0], layout)
         found: list[list[Segment]] = [[] for _ in audios]
+        heard = [0.0] * len(audios)  # progress only moves forward, though later passes go back
         if layout.clips:
-            for index, segment in self._decode_clips(np.concatenate(audios), layout, asked):
+            for index, segment in self._decode_clips(np.concatenate(audios), layout, language, asked):
                 if segment.text:
                     found[index].append(segment)
+                heard[index] = max(heard[index], segment.end)
                 if callbacks[index]:
-                    callbacks[index](segment.end, layout.totals[index])
+                    callbacks[index](heard[index], layout.totals[index])
+        for segments in found:
+            segments.sort(key=lambda segment: segment.start)
         for callback, total in zip(callbacks, layout.totals, strict=True):
             if callback:
                 callback(total, total)
-        language = self.config.language or "en"  # no language set: an English-only model
         return [
             Transcript(text=join_texts(s.text for s in segments), segments=segments, language=language)
             for segments in found
         ]
 
-    def _decode_clips(self, audio: np.ndarray, layout: _Layout, asked: dict):
-        """(recording, segment on that recording's own timeline) as the batched pipeline yields them."""
-        from faster_whisper import BatchedInferencePipeline
+    def _language_of(self, audio: np.ndarray, layout: _Layout) -> str:
+        """An English-only model's language, or what a multilingual one hears in the first clip
+        of speech (faster-whisper's own loop listens to the first 30 s of speech too)."""
+        if not self._model.model.is_multilingual:
+            return "en"
+        if not layout.clips:
+            return ""
+        start, end = (int(layout.clips[0][edge] * SAMPLE_RATE) for edge in ("start", "end"))
+        language, _, _ = self._model.detect_language(audio[start:end])
+        return language
 
+    def _decode_clips(self, audio: np.ndarray, layout: _Layout, language: str, asked: dict):
+        """(recording, segment on that recording's own timeline) as the batched pipeline yields
+        them: all clips, then again what Whisper left unsaid at the end of some (see _pipeline)."""
+        clips = layout.clips
         try:
-            pieces, _ = BatchedInferencePipeline(self._model).transcribe(
-                audio,
-                language=self.config.language or None,
-                beam_size=5,
-                clip_timestamps=layout.clips,  # vad_filter is ignored: the clips are the speech
-                batch_size=len(layout.clips),
-                without_timestamps=False,  # segments within a clip, as `transcribe` gives
-                **asked,
-            )
-            for piece in pieces:
-                index = layout.owner_at(piece.start)
-                offset, total = layout.offsets[index], layout.totals[index]
-                yield index, _segment(piece, offset, total, piece.text.strip())
+            for _ in range(MAX_PASSES):
+                pipeline = _pipeline(self._model)
+                pieces, _ = pipeline.transcribe(
+                    audio,
+                    language=language or None,
+                    beam_size=5,
+                    clip_timestamps=clips,  # vad_filter is ignored: the clips are the speech
+                    batch_size=min(len(clips), self._batch_size),
+                    without_timestamps=False,  # segments within a clip, as `transcribe` gives
+                    **asked,
+                )
+                for piece in pieces:
+                    index = layout.owner_at(piece.start)
+                    offset, total = layout.offsets[index], layout.totals[index]
+                    yield index, _segment(piece, offset, total, piece.text.strip())
+                clips = pipeline.unfinished
+                if not clips:
+                    return
         except RuntimeError as exc:
             if "out of memory" in str(exc).lower():
                 raise EngineOutOfMemory("The device ran out of memory on this recording.") from exc
             raise
+
+
+def _pipeline(model):
+    """faster-whisper's BatchedInferencePipeline, noting where Whisper stopped early in a clip.
+
+    Whisper often ends its output a few seconds before the end of a full window (its last
+    timestamp pair, then end-of-text). The library's one-window-at-a-time loop then decodes again
+    from that timestamp; the batched pipeline does not, so those seconds were lost (a tenth of
+    the words of a long reading). The pipeline records them in `unfinished` (clips on the same
+    timeline) for another batched pass."""
+    from faster_whisper import BatchedInferencePipeline
+
+    class NotingUnfinished(BatchedInferencePipeline):
+        unfinished: list[dict] = []
+
+        def forward(self, features, tokenizer, chunks_metadata, options):
+            segmented = super().forward(features, tokenizer, chunks_metadata, options)
+            for chunk, output, pieces in zip(chunks_metadata, self._outputs, segmented, strict=True):
+                self.unfinished.extend(_unfinished(tokenizer, output["tokens"], chunk, pieces))
+            return segmented
+
+        def generate_segment_batched(self, features, tokenizer, options):
+            encoder_output, self._outputs = super().generate_segment_batched(features, tokenizer, options)
+            return encoder_output, self._outputs
+
+    pipeline = NotingUnfinished(model)
+    pipeline.unfinished = []
+    return pipeline
+
+
+def _unfinished(tokenizer, tokens: list[int], chunk: dict, pieces: list[dict]) -> list[dict]:
+    """The rest of a clip after Whisper's last segment, when it stopped without saying the clip
+    had no more speech (the library's `single_timestamp_ending`) and at least a second is left."""
+    ends_alone = len(tokens) >= 2 and tokens[-2] < tokenizer.timestamp_begin <= tokens[-1]
+    start, end = (pieces[-1]["end"] if pieces else chunk["offset"]), chunk["offset"] + chunk["duration"]
+    if ends_alone or not pieces or end - start < RETRY_MIN_S:
+        return []
+    return [{"start": round(max(chunk["offset"], start - BACKOFF), 3), "end": round(end, 3)}]
 
 
 def _asked(hotwords: Sequence[str], recognition: Recognition) -> dict:
