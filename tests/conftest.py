@@ -70,6 +70,26 @@ def bob(django_user_model):
     return django_user_model.objects.create_user("bob", password="bob-pass")
 
 
+@pytest.fixture
+def team_a(alice):
+    """Alice's team (files about sharing define their own, with more members)."""
+    from teams import services as team_services
+
+    team = team_services.team_create(name="Team Austen")
+    team_services.membership_set(team=team, user=alice)
+    return team
+
+
+@pytest.fixture
+def team_b(bob):
+    """Bob's team."""
+    from teams import services as team_services
+
+    team = team_services.team_create(name="Team Brontë")
+    team_services.membership_set(team=team, user=bob)
+    return team
+
+
 def upload_of(path: Path, name: str | None = None) -> SimpleUploadedFile:
     return SimpleUploadedFile(name or path.name, path.read_bytes())
 

@@ -13,7 +13,7 @@ from api import services as token_services
 from hotwords import selectors, services
 from hotwords.models import HotwordList
 from teams import services as team_services
-from teams.models import Membership, Team
+from teams.models import Membership
 from tests.conftest import AUDIO, run_worker, upload_of
 from transcription.forms import UploadForm
 from transcription.models import Job
@@ -38,20 +38,6 @@ def page(client, user, name: str, *args) -> tuple[int, str]:
     client.force_login(user)
     response = client.get(reverse(name, args=args))
     return response.status_code, response.content.decode()
-
-
-@pytest.fixture
-def team_a(alice) -> Team:
-    team = team_services.team_create(name="Team Austen")
-    team_services.membership_set(team=team, user=alice)
-    return team
-
-
-@pytest.fixture
-def team_b(bob) -> Team:
-    team = team_services.team_create(name="Team Brontë")
-    team_services.membership_set(team=team, user=bob)
-    return team
 
 
 @pytest.fixture

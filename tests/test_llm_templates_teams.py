@@ -11,7 +11,6 @@ from api import services as token_services
 from llm import selectors, services
 from llm.models import LlmConnection, Summary, SummaryTemplate
 from teams import services as team_services
-from teams.models import Team
 from tests.conftest import AUDIO, upload_of
 from transcription.forms import UploadForm
 from transcription.models import Job
@@ -26,20 +25,6 @@ PROMPT = "Minutes for the Austen team, in its own words:\n{transcript}"
 def connection() -> LlmConnection:
     # Nothing is sent to it here: summaries are only asked for, never run.
     return LlmConnection.objects.create(name="ollama", base_url="http://10.0.0.5:11434/v1", model="m")
-
-
-@pytest.fixture
-def team_a(alice) -> Team:
-    team = team_services.team_create(name="Team Austen")
-    team_services.membership_set(team=team, user=alice)
-    return team
-
-
-@pytest.fixture
-def team_b(bob) -> Team:
-    team = team_services.team_create(name="Team Brontë")
-    team_services.membership_set(team=team, user=bob)
-    return team
 
 
 @pytest.fixture

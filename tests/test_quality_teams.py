@@ -11,7 +11,6 @@ from api import services as token_services
 from quality import selectors, services
 from quality.models import Check, Rule, RuleSet
 from teams import services as team_services
-from teams.models import Team
 from tests.conftest import AUDIO, upload_of
 from transcription.forms import UploadForm
 from transcription.models import Job
@@ -19,20 +18,6 @@ from transcription.models import Job
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_profile")]
 
 CLIP = AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav"
-
-
-@pytest.fixture
-def team_a(alice) -> Team:
-    team = team_services.team_create(name="Team Austen")
-    team_services.membership_set(team=team, user=alice)
-    return team
-
-
-@pytest.fixture
-def team_b(bob) -> Team:
-    team = team_services.team_create(name="Team Brontë")
-    team_services.membership_set(team=team, user=bob)
-    return team
 
 
 @pytest.fixture

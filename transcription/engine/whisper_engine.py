@@ -221,7 +221,9 @@ def _pipeline(model):
     from faster_whisper import BatchedInferencePipeline
 
     class NotingUnfinished(BatchedInferencePipeline):
-        unfinished: list[dict] = []
+        def __init__(self, model) -> None:
+            super().__init__(model)
+            self.unfinished: list[dict] = []
 
         def forward(self, features, tokenizer, chunks_metadata, options):
             segmented = super().forward(features, tokenizer, chunks_metadata, options)
@@ -233,9 +235,7 @@ def _pipeline(model):
             encoder_output, self._outputs = super().generate_segment_batched(features, tokenizer, options)
             return encoder_output, self._outputs
 
-    pipeline = NotingUnfinished(model)
-    pipeline.unfinished = []
-    return pipeline
+    return NotingUnfinished(model)
 
 
 def _unfinished(tokenizer, tokens: list[int], chunk: dict, pieces: list[dict]) -> list[dict]:
