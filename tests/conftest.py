@@ -72,7 +72,7 @@ def bob(django_user_model):
 
 @pytest.fixture
 def team_a(alice):
-    """Alice's team (files about sharing define their own, with more members)."""
+    """Alice's team."""
     from teams import services as team_services
 
     team = team_services.team_create(name="Team Austen")
@@ -87,6 +87,17 @@ def team_b(bob):
 
     team = team_services.team_create(name="Team Brontë")
     team_services.membership_set(team=team, user=bob)
+    return team
+
+
+@pytest.fixture
+def colleagues(alice, bob):
+    """A team with both Alice and Bob in it: what sharing with a team is tested on."""
+    from teams import services as team_services
+
+    team = team_services.team_create(name="Team A")
+    for user in (alice, bob):
+        team_services.membership_set(team=team, user=user)
     return team
 
 

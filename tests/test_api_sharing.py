@@ -14,21 +14,13 @@ from transcription.models import Share
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def team_a(alice, bob):
-    team = team_services.team_create(name="Team A")
-    for user in (alice, bob):
-        team_services.membership_set(team=team, user=user)
-    return team
-
-
 def api(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
 
 
-def test_it_shares_a_job_with_a_team_and_revokes_it(alice, bob, team_a):
+def test_it_shares_a_job_with_a_team_and_revokes_it(alice, bob, colleagues):
     job = make_job(alice, "minutes.wav")
     assert api(bob).get(f"/api/v1/jobs/{job.id}/").status_code == 404
     response = api(alice).post(f"/api/v1/jobs/{job.id}/shares/", {"team": "Team A"}, format="json")
@@ -74,7 +66,7 @@ def test_it_refuses_teams_one_is_not_in_and_unknown_people(alice, bob, django_us
     assert not Share.objects.exists()
 
 
-def test_it_lets_nobody_but_the_owner_list_share_or_revoke(alice, bob, team_a):
+def test_it_lets_nobody_but_the_owner_list_share_or_revoke(alice, bob, colleagues):
     job = make_job(alice, "minutes.wav")
     share = api(alice).post(f"/api/v1/jobs/{job.id}/shares/", {"team": "Team A"}, format="json").json()[0]
     # bob can read the job now, but sharing it on, or taking it back, is the owner's alone

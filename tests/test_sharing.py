@@ -27,15 +27,7 @@ def carol(django_user_model):
 
 
 @pytest.fixture
-def team_a(alice, bob):
-    team = team_services.team_create(name="Team A")
-    team_services.membership_set(team=team, user=alice)
-    team_services.membership_set(team=team, user=bob)
-    return team
-
-
-@pytest.fixture
-def team_b(carol):
+def carols_team(carol):
     team = team_services.team_create(name="Team B")
     team_services.membership_set(team=team, user=carol)
     return team
@@ -67,11 +59,11 @@ def history_names(client, **params) -> list[str]:
 
 
 def test_it_shows_a_job_shared_with_a_team_to_its_members_on_every_surface(
-    client, alice, bob, carol, team_a, team_b
+    client, alice, bob, carol, colleagues, carols_team
 ):
     job = make_job(alice, "minutes.wav", text="Quarterly figures for the board")
     make_job(alice, "private.wav")
-    sharing.share_create(job=job, team=team_a, actor=alice)
+    sharing.share_create(job=job, team=colleagues, actor=alice)
 
     assert reads(login(client, bob), job) == {"page": 200, "audio": 200, "export": 200}
     page = client.get(reverse("job_detail", args=[job.id])).content.decode()
@@ -98,9 +90,9 @@ def test_it_shares_with_a_named_colleague_only(client, alice, bob, carol):
     assert reads(login(client, bob), job)["page"] == 404
 
 
-def test_it_lets_a_reader_read_but_not_correct_delete_or_share(client, alice, bob, team_a):
+def test_it_lets_a_reader_read_but_not_correct_delete_or_share(client, alice, bob, colleagues):
     job = make_job(alice, "minutes.wav")
-    sharing.share_create(job=job, team=team_a, actor=alice)
+    sharing.share_create(job=job, team=colleagues, actor=alice)
     login(client, bob)
     page = client.get(reverse("job_detail", args=[job.id])).content.decode()
     assert "segment_edit" not in page and reverse("segment_edit", args=[job.id, 0]) not in page
@@ -115,9 +107,9 @@ def test_it_lets_a_reader_read_but_not_correct_delete_or_share(client, alice, bo
     assert job.segments[0]["text"] == "Transcript of minutes.wav."
 
 
-def test_it_lets_an_editor_correct_the_transcript(client, alice, bob, team_a):
+def test_it_lets_an_editor_correct_the_transcript(client, alice, bob, colleagues):
     job = make_job(alice, "minutes.wav")
-    sharing.share_create(job=job, team=team_a, can_edit=True, actor=alice)
+    sharing.share_create(job=job, team=colleagues, can_edit=True, actor=alice)
     login(client, bob)
     assert (
         reverse("segment_edit", args=[job.id, 0])
@@ -132,9 +124,9 @@ def test_it_lets_an_editor_correct_the_transcript(client, alice, bob, team_a):
     assert client.post(reverse("job_delete", args=[job.id])).status_code == 404  # editing is not owning
 
 
-def test_it_revokes_at_once_on_every_surface(client, alice, bob, team_a):
+def test_it_revokes_at_once_on_every_surface(client, alice, bob, colleagues):
     job = make_job(alice, "minutes.wav")
-    (share,) = sharing.share_create(job=job, team=team_a, actor=alice)
+    (share,) = sharing.share_create(job=job, team=colleagues, actor=alice)
     assert reads(login(client, bob), job)["page"] == 200
     login(client, alice).post(reverse("share_revoke", args=[share.pk]))
     assert not Share.objects.exists()
@@ -143,19 +135,22 @@ def test_it_revokes_at_once_on_every_surface(client, alice, bob, team_a):
     assert api(bob).get(f"/api/v1/jobs/{job.id}/").status_code == 404
 
 
-def test_it_takes_a_job_away_from_a_member_who_leaves_the_team(client, alice, bob, team_a):
+def test_it_takes_a_job_away_from_a_member_who_leaves_the_team(client, alice, bob, colleagues):
     job = make_job(alice, "minutes.wav")
-    sharing.share_create(job=job, team=team_a, actor=alice)
-    team_services.membership_remove(team=team_a, user=bob)
+    sharing.share_create(job=job, team=colleagues, actor=alice)
+    team_services.membership_remove(team=colleagues, user=bob)
     assert reads(login(client, bob), job)["page"] == 404
 
 
-def test_it_shares_a_whole_batch_and_the_jobs_added_to_it_later(client, alice, bob, team_a, default_profile):
+def test_it_shares_a_whole_batch_and_the_jobs_added_to_it_later(
+    client, alice, bob, colleagues, default_profile
+):
     first = make_job(alice, "one.wav", batch="Q3 calls")
     second = make_job(alice, "two.wav", batch="Q3 calls")
     other = make_job(alice, "three.wav", batch="Q4 calls")
     login(client, alice).post(
-        reverse("share_create", args=[first.id]), {"team": team_a.pk, "access": "read", "whole_batch": "on"}
+        reverse("share_create", args=[first.id]),
+        {"team": colleagues.pk, "access": "read", "whole_batch": "on"},
     )
     later = services.job_create(
         owner=alice,
@@ -178,9 +173,11 @@ def test_it_shares_a_whole_batch_and_the_jobs_added_to_it_later(client, alice, b
     assert not Share.objects.exists()
 
 
-def test_it_shows_the_sharing_panel_to_the_owner_only_and_refuses_others_revoking(client, alice, bob, team_a):
+def test_it_shows_the_sharing_panel_to_the_owner_only_and_refuses_others_revoking(
+    client, alice, bob, colleagues
+):
     job = make_job(alice, "minutes.wav")
-    (share,) = sharing.share_create(job=job, team=team_a, actor=alice)
+    (share,) = sharing.share_create(job=job, team=colleagues, actor=alice)
     page = login(client, alice).get(reverse("job_detail", args=[job.id])).content.decode()
     assert 'id="sharing"' in page and "Team A" in page
     assert login(client, bob).post(reverse("share_revoke", args=[share.pk])).status_code == 404
@@ -188,11 +185,11 @@ def test_it_shows_the_sharing_panel_to_the_owner_only_and_refuses_others_revokin
     assert list(selectors.share_list(user=bob, job=job)) == []
 
 
-def test_it_offers_only_the_owners_teams_and_refuses_sharing_with_oneself(client, alice, bob, team_b):
+def test_it_offers_only_the_owners_teams_and_refuses_sharing_with_oneself(client, alice, bob, carols_team):
     job = make_job(alice, "minutes.wav")
     login(client, alice)
     response = client.post(
-        reverse("share_create", args=[job.id]), {"team": team_b.pk, "access": "read"}, follow=True
+        reverse("share_create", args=[job.id]), {"team": carols_team.pk, "access": "read"}, follow=True
     )
     assert not Share.objects.exists() and "Select a valid choice" in response.content.decode()
     response = client.post(reverse("share_create", args=[job.id]), {"colleague": "alice"}, follow=True)
@@ -201,12 +198,12 @@ def test_it_offers_only_the_owners_teams_and_refuses_sharing_with_oneself(client
     assert Share.objects.get().user == bob and Share.objects.get().can_edit
 
 
-def test_it_lets_an_api_editor_name_speakers_but_not_a_reader(alice, bob, carol, team_a):
+def test_it_lets_an_api_editor_name_speakers_but_not_a_reader(alice, bob, carol, colleagues):
     job = make_job(alice, "minutes.wav")
     job.segments = [{"start": 0, "end": 1, "text": "hi", "speaker": "S1"}]
     job.speakers = {"S1": {"name": ""}}
     job.save()
-    sharing.share_create(job=job, team=team_a, actor=alice)
+    sharing.share_create(job=job, team=colleagues, actor=alice)
     sharing.share_create(job=job, user=carol, can_edit=True, actor=alice)
     url = f"/api/v1/jobs/{job.id}/speakers/S1/rename/"
     assert api(bob).post(url, {"name": "Ann"}, format="json").status_code == 404

@@ -19,17 +19,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CLIP = Path(next(iter(english_clips())))
 
 
-@pytest.fixture
-def team_a(alice, bob):
-    team = team_services.team_create(name="Team A")
-    for user in (alice, bob):
-        team_services.membership_set(team=team, user=user)
-    return team
-
-
-def test_it_streams_a_shared_jobs_progress_to_the_colleague_watching_it(alice, bob, team_a, default_profile):
+def test_it_streams_a_shared_jobs_progress_to_the_colleague_watching_it(
+    alice, bob, colleagues, default_profile
+):
     job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
-    sharing.share_create(job=job, team=team_a, actor=alice)
+    sharing.share_create(job=job, team=colleagues, actor=alice)
     cookie = session_cookie(bob)
 
     async def scenario():
@@ -48,10 +42,10 @@ def test_it_streams_a_shared_jobs_progress_to_the_colleague_watching_it(alice, b
 
 @pytest.mark.parametrize("how", ["revoke", "leave"])
 def test_it_closes_a_colleagues_socket_once_the_job_is_no_longer_theirs(
-    how, alice, bob, team_a, default_profile
+    how, alice, bob, colleagues, default_profile
 ):
     job = services.job_create(owner=alice, profile=default_profile, upload=upload_of(CLIP))
-    (share,) = sharing.share_create(job=job, team=team_a, actor=alice)
+    (share,) = sharing.share_create(job=job, team=colleagues, actor=alice)
     bob_cookie, alice_cookie = session_cookie(bob), session_cookie(alice)
 
     async def scenario():
@@ -65,7 +59,7 @@ def test_it_closes_a_colleagues_socket_once_the_job_is_no_longer_theirs(
         if how == "revoke":
             await sync_to_async(sharing.share_revoke)(share=share, actor=alice)
         else:
-            await sync_to_async(team_services.membership_remove)(team=team_a, user=bob)
+            await sync_to_async(team_services.membership_remove)(team=colleagues, user=bob)
         assert (await watching.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4404}
         assert await owner.receive_nothing(timeout=0.3)  # the owner's socket stays open
         again = socket(f"/ws/jobs/{job.id}/", bob_cookie)
