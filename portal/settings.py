@@ -299,6 +299,10 @@ ASR_DISPATCH_WINDOW = env_int("ASR_DISPATCH_WINDOW", 8, minimum=1)
 # them in one engine call. 1 turns it off; `asrworker --batch-max-jobs N` overrides it.
 ASR_BATCH_MAX_JOBS = env_int("ASR_BATCH_MAX_JOBS", 8, minimum=1)
 ASR_BATCH_MAX_SECONDS = env_int("ASR_BATCH_MAX_SECONDS", 30, minimum=1)
+# One recording across many workers: a job of at least ASR_CHUNK_SECONDS of audio, taken while two
+# or more workers serve its queue, is cut in pauses into chunks of about this length (a multiple of
+# the workers) that all of them recognise at once. 0 turns it off.
+ASR_CHUNK_SECONDS = env_int("ASR_CHUNK_SECONDS", 300, minimum=0)
 
 # Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>" (staff may always look).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")

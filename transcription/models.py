@@ -161,6 +161,43 @@ class Job(models.Model):
         return self.processing_seconds / self.duration
 
 
+class JobChunk(models.Model):
+    """A stretch of a long job's recording that any worker of the job's queue can recognise
+    (transcription/chunked.py): cut in a pause by the worker that claimed the job, claimed like a
+    job (a conditional update), its transcript kept here until the last chunk to finish stitches
+    them all into the job. Rows belong to one run of the job (`attempt`)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    attempt = models.PositiveIntegerField(help_text="The job's run it was cut for.")
+    index = models.PositiveIntegerField()
+    start = models.FloatField(help_text="Seconds into the recording.")
+    end = models.FloatField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    worker = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    seconds_done = models.FloatField(default=0.0)
+    # Once done: {"text", "language", "segments"} with times on the whole recording's timeline.
+    transcript = models.JSONField(null=True, blank=True)
+    processing_seconds = models.FloatField(default=0.0)
+    stitched_by = models.CharField(
+        max_length=200, blank=True, help_text="On the first chunk: the worker that stitched the job."
+    )
+
+    class Meta:
+        ordering = ["job", "attempt", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "attempt", "index"], name="one_chunk_per_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.attempt}.{self.index} ({self.status})"
+
+
 class VoiceProfile(models.Model):
     """A known person's voice: the mean speaker embedding of the recordings it was taken from (never
     the audio), with which diarization names that person in the owner's later recordings."""

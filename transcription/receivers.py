@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from pathlib import Path
 
 from django.db import transaction
 
@@ -22,9 +23,18 @@ logger = logging.getLogger(__name__)
 def delete_audio_with_job(sender, *, instance, **kwargs) -> None:
     """A job's recording goes with its row, however the row goes: the services, Django admin, a
     user deleted with their jobs. Once committed: a rolled-back delete keeps its file."""
-    storage, name = instance.audio.storage, instance.audio.name
+    storage, name, job_id = instance.audio.storage, instance.audio.name, instance.pk
     if name:
         transaction.on_commit(lambda: _delete_file(storage, name))
+        transaction.on_commit(lambda: _delete_samples(storage, name, job_id))
+
+
+def _delete_samples(storage, name: str, job_id) -> None:
+    """A long job's decoded samples, kept beside its upload while its chunks run (chunked.py).
+    Found by name: a bulk delete loads only the rows' keys and files."""
+    folder = Path(storage.path(name)).parent
+    for path in folder.glob(f"{job_id}.samples-*.f32"):
+        path.unlink(missing_ok=True)
 
 
 def _delete_file(storage, name: str) -> None:

@@ -16,7 +16,6 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -26,15 +25,12 @@ from rq.timeouts import JobTimeoutException
 from transcription import (
     audio,
     calls,
-    diarize,
+    finish,
     media_sandbox,
-    postprocess,
     profiles,
     scheduler,
     selectors,
     services,
-    speaker_turns,
-    speakers,
     worker_process,
 )
 from transcription.engine import (
@@ -43,10 +39,10 @@ from transcription.engine import (
     EngineOutOfMemory,
     JobCancelled,
     ProgressCallback,
-    Transcript,
     get_engine,
     release_memory,
 )
+from transcription.finish import Member
 from transcription.models import Job
 from transcription.progress import Throttle
 from transcription.text import join_texts
@@ -54,9 +50,7 @@ from transcription.text import join_texts
 logger = logging.getLogger(__name__)
 
 # Stored in English, translated when shown (portal/i18n.py).
-UNEXPECTED = gettext_noop(
-    "Transcription failed unexpectedly. An administrator can find the details in the worker log."
-)
+UNEXPECTED = finish.UNEXPECTED
 TIMED_OUT = gettext_noop(
     "Transcription took longer than its time limit and was stopped (see ASR_JOB_TIMEOUT)."
 )
@@ -74,7 +68,7 @@ def claim_companions(leader: Job) -> tuple[list[Job], list[Job]]:
     short = leader.duration is not None and leader.duration <= settings.ASR_BATCH_MAX_SECONDS
     if worker_process.batch_max_jobs <= 1 or not short:
         return [], []
-    key = _engine_config(leader).load_key()
+    key = engine_config(leader).load_key()
     companions: list[Job] = []
     others: list[Job] = []
     for job_id in scheduler.batch_candidates(
@@ -82,7 +76,7 @@ def claim_companions(leader: Job) -> tuple[list[Job], list[Job]]:
     ):
         job = claim(job_id)
         if job is not None:
-            (companions if _engine_config(job).load_key() == key else others).append(job)
+            (companions if engine_config(job).load_key() == key else others).append(job)
     return companions, others
 
 
@@ -99,18 +93,6 @@ def claim(job_id) -> Job | None:
     return job
 
 
-@dataclass
-class _Member:
-    """One job of a run: its samples, its own time (decoding, polishing) and, once its progress
-    callback raised (a cancel), why it left the run."""
-
-    job: Job
-    samples: np.ndarray  # mono: what the job's length, diarization and the player go by
-    seconds: float
-    left: BaseException | None = field(default=None)
-    channels: list[np.ndarray] = field(default_factory=list)  # a call's, each recognised on its own
-
-
 class _AllLeft(Exception):
     """Every job of the engine call has left it: stop recognising for nobody."""
 
@@ -121,11 +103,11 @@ def run(jobs: list[Job]) -> None:
     already finished, cancelled or retried is left as it is."""
     started = time.monotonic()
     try:
-        members = [m for m in (_decoded(job) for job in jobs) if m is not None]
+        members = [m for m in (decoded(job) for job in jobs) if m is not None]
         if len(members) > 1:
             services.jobs_mark_batched(jobs=[m.job for m in members])
         if members:
-            _recognise(members, _engine_config(members[0].job))
+            _recognise(members, engine_config(members[0].job))
     except Exception as exc:  # noqa: BLE001 - whatever it was, no job of the run stays "running"
         timed_out = isinstance(exc, JobTimeoutException)
         if not timed_out:
@@ -136,7 +118,7 @@ def run(jobs: list[Job]) -> None:
             )
 
 
-def _decoded(job: Job) -> _Member | None:
+def decoded(job: Job) -> Member | None:
     """The job with its samples, or None once it has failed with the reason its file gave."""
     started = time.monotonic()
     try:
@@ -152,7 +134,7 @@ def _decoded(job: Job) -> _Member | None:
         logger.exception("job %s: unexpected error while decoding", job.id)
         services.job_fail(job=job, message=UNEXPECTED, processing_seconds=_since(started))
         return None
-    return _Member(job=job, samples=samples, seconds=_since(started), channels=channels)
+    return Member(job=job, samples=samples, seconds=_since(started), channels=channels)
 
 
 def _decode(job: Job, channel: int | None) -> np.ndarray:
@@ -163,7 +145,7 @@ def _decode(job: Job, channel: int | None) -> np.ndarray:
     return media_sandbox.decode_isolated(job.audio.path, channel=channel, **limits)
 
 
-def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool = True) -> None:
+def _recognise(members: list[Member], config: EngineConfig, *, may_shrink: bool = True) -> None:
     """One engine call for all members, then each one's result. Out of memory, a batch goes again
     job by job, and a lone job once more with a quarter of the batch, in the same worker and with
     the same model. Any other engine error fails a lone job with its message, and sends a batch's
@@ -195,28 +177,28 @@ def _recognise(members: list[_Member], config: EngineConfig, *, may_shrink: bool
                 _alone(member, config)
             return
         if may_shrink and isinstance(exc, EngineOutOfMemory) and config.batch_size_s > SMALLEST_BATCH_S:
-            _recognise(members, _smaller(config), may_shrink=False)
+            _recognise(members, smaller(config), may_shrink=False)
             return
         seconds = members[0].seconds + _since(started)
         services.job_fail(job=members[0].job, message=str(exc), processing_seconds=seconds)
         return
     own_itn = options["itn"] and not engine.builtin_itn
-    _finish_each(members, transcripts, _since(started), itn=own_itn, hotwords=phrases)
+    finish.finish_each(members, transcripts, _since(started), itn=own_itn, hotwords=phrases)
 
 
-def _engine_inputs(members: list[_Member]) -> tuple[list[np.ndarray], list[ProgressCallback]]:
+def _engine_inputs(members: list[Member]) -> tuple[list[np.ndarray], list[ProgressCallback]]:
     """A job's samples, or each channel of a call, with a progress callback each (summed per job)."""
     inputs: list[np.ndarray] = []
     callbacks: list[ProgressCallback] = []
     for member in members:
-        callback = _isolated(_progress_for(member.job), member, members)
+        callback = _isolated(progress_for(member.job), member, members)
         inputs += member.channels or [member.samples]
         channels = len(member.channels)
         callbacks += calls.progress_per_channel(callback, channels) if channels else [callback]
     return inputs, callbacks
 
 
-def _per_member(members: list[_Member], transcripts: list) -> list:
+def _per_member(members: list[Member], transcripts: list) -> list:
     """The engine's transcripts, one per job again: a call's channels joined into one conversation."""
     out, at = [], 0
     for member in members:
@@ -226,80 +208,27 @@ def _per_member(members: list[_Member], transcripts: list) -> list:
     return out
 
 
-def _alone(member: _Member, config: EngineConfig) -> None:
+def _alone(member: Member, config: EngineConfig) -> None:
     if member.left is None:
         _recognise([member], config)
     elif not isinstance(member.left, JobCancelled):  # a cancel has written the job's end already
         services.job_fail(job=member.job, message=UNEXPECTED)
 
 
-def _smaller(config: EngineConfig) -> EngineConfig:
+def smaller(config: EngineConfig) -> EngineConfig:
     release_memory()
     smaller = dataclasses.replace(config, batch_size_s=max(SMALLEST_BATCH_S, config.batch_size_s // 4))
     logger.warning("out of memory at batch %d s: retrying at %d s", config.batch_size_s, smaller.batch_size_s)
     return smaller
 
 
-def _finish_each(members: list[_Member], transcripts, engine_seconds: float, *, itn: bool, hotwords) -> None:
-    """Each job's own result, and its share of the engine's time (by length of audio)."""
-    total_audio = sum(m.samples.size for m in members) or 1
-    for member, transcript in zip(members, transcripts, strict=True):
-        share = engine_seconds * member.samples.size / total_audio
-        if member.left is not None:
-            if not isinstance(member.left, JobCancelled):  # a cancel has written the job's end
-                services.job_fail(
-                    job=member.job, message=UNEXPECTED, processing_seconds=member.seconds + share
-                )
-            else:
-                logger.info("job %s: cancelled while running (%s)", member.job.id, member.left)
-            continue
-        started = time.monotonic()
-        transcript, people = _diarized(member, transcript)
-        # Chinese in Simplified characters first (Whisper may answer in Traditional): ITN, hotwords
-        # and the stored raw text all see Simplified.
-        result = dataclasses.replace(
-            postprocess.polish(transcript, itn=itn, hotwords=hotwords), speakers=people
-        )
-        services.job_finish(
-            job=member.job,
-            result=result,
-            duration=member.samples.size / audio.SAMPLE_RATE,
-            processing_seconds=member.seconds + share + _since(started),
-        )
-
-
-def _diarized(member: _Member, transcript: Transcript) -> tuple[Transcript, dict]:
-    """Who spoke when, if the job asked (options["diarize"]), and Job.speakers, named where voice
-    profiles know them. The transcript stands without speakers if diarization fails."""
-    wanted = member.job.options.get("diarize")
-    if member.channels:  # a call: its channels say who spoke; voices only to know the people
-        people = _named(member, calls.voices(member.channels, transcript, profiles.speaker_model_dir()))
-        return transcript, calls.with_roles(people, calls.roles(member.job.options))
-    if not wanted or not transcript.segments:
-        return transcript, {}
-    try:
-        speech = [(s.start, s.end) for s in transcript.segments]
-        embedder = diarize.get_embedder(profiles.speaker_model_dir())
-        found = diarize.diarize(member.samples, speech, speakers=wanted.get("speakers", 0), embedder=embedder)
-        labelled, voices = speaker_turns.label(transcript, found, join=join_texts)
-    except Exception:  # noqa: BLE001 - a missing speaker model, say: the transcript is kept
-        logger.exception("job %s: diarization failed; the transcript is kept without speakers", member.job.id)
-        return transcript, {}
-    return labelled, _named(member, voices)
-
-
-def _named(member: _Member, voices: dict) -> dict:
-    """Job.speakers for `voices` (key -> embedding): the owner's voice profiles name those they know."""
-    profiles_ = {p.pk: p for p in selectors.voice_profile_list(user=member.job.owner)}
-    known = speaker_turns.identify(voices, [(pk, np.asarray(p.embedding)) for pk, p in profiles_.items()])
-    matched = {key: (profiles_[pk], similarity) for key, (pk, similarity) in known.items()}
-    return speakers.job_speakers(voices, matched)
-
-
-def _progress_for(job: Job) -> ProgressCallback:
-    """The job's progress callback: throttled progress events, and JobCancelled once the job's run
-    no longer stands (cancelled, deleted, or re-queued to another worker), so the engine stops
-    within one segment or clip instead of finishing work whose result would be thrown away."""
+def progress_for(job: Job, report: ProgressCallback | None = None) -> ProgressCallback:
+    """The job's progress callback: throttled progress events (`report`, by default the job's
+    own), and JobCancelled once the job's run no longer stands (cancelled, deleted, or re-queued
+    to another worker), so the engine stops within one segment or clip instead of finishing work
+    whose result would be thrown away."""
+    if report is None:
+        report = functools.partial(_job_progress, job)
     progress_throttle = Throttle(settings.ASR_PROGRESS_PER_SECOND)
     cancel_throttle = Throttle(CANCEL_CHECKS_PER_SECOND)
 
@@ -309,12 +238,16 @@ def _progress_for(job: Job) -> ProgressCallback:
         ):
             raise JobCancelled(f"recognition stopped at {done:.1f} of {total:.1f} s of audio")
         if progress_throttle.ready(final=done >= total):
-            services.job_progress(job=job, seconds_done=done, seconds_total=total)
+            report(done, total)
 
     return on_progress
 
 
-def _isolated(callback: ProgressCallback, member: _Member, members: list[_Member]) -> ProgressCallback:
+def _job_progress(job: Job, done: float, total: float) -> None:
+    services.job_progress(job=job, seconds_done=done, seconds_total=total)
+
+
+def _isolated(callback: ProgressCallback, member: Member, members: list[Member]) -> ProgressCallback:
     """The job's callback, so that what it raises takes that job out of the engine call instead
     of stopping the call the other jobs share; once every job has left, the call stops."""
 
@@ -334,7 +267,7 @@ def _isolated(callback: ProgressCallback, member: _Member, members: list[_Member
     return on_progress
 
 
-def _crash_for_tests(members: list[_Member]) -> None:
+def _crash_for_tests(members: list[Member]) -> None:
     """Test-only (ASR_TEST_CRASH_MARKER, never set in production): a native crash of the worker
     on a marked file, so that what follows a worker's death is tested with a real one."""
     marker = settings.ASR_TEST_CRASH_MARKER
@@ -342,7 +275,7 @@ def _crash_for_tests(members: list[_Member]) -> None:
         os.kill(os.getpid(), signal.SIGSEGV)
 
 
-def _engine_config(job: Job) -> EngineConfig:
+def engine_config(job: Job) -> EngineConfig:
     return EngineConfig(**job.options["engine"])
 
 

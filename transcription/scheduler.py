@@ -161,7 +161,7 @@ def _enqueue(job: Job) -> None:
             TRANSCRIBE,
             str(job.id),
             job_id=rq_id(job),
-            job_timeout=_rq_timeout(job.duration),
+            job_timeout=rq_timeout(job.duration),
             result_ttl=0,
             failure_ttl=7 * 24 * 3600,
         )
@@ -176,7 +176,7 @@ def rq_id(job: Job) -> str:
     return f"transcribe-{job.id}-{job.attempt}"
 
 
-def _rq_timeout(duration: float | None) -> int:
+def rq_timeout(duration: float | None) -> int:
     """How long RQ lets a run take: ASR_JOB_TIMEOUT_BASE + 3 × the audio's duration. Unknown
     duration (the header did not say): allow for the longest audio we accept."""
     seconds = duration if duration is not None else settings.ASR_MAX_AUDIO_SECONDS

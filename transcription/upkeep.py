@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from portal import queues
-from transcription import ids, scheduler, selectors, services, worker_registry
+from transcription import chunks, ids, scheduler, selectors, services, worker_registry
 from transcription.models import Job
 
 logger = logging.getLogger(__name__)
@@ -42,9 +42,10 @@ class ReconcileReport:
     requeued: list[str] = field(default_factory=list)  # running jobs whose worker vanished
     failed: list[str] = field(default_factory=list)  # the same, out of attempts
     reenqueued: list[str] = field(default_factory=list)  # queued jobs Redis had lost
+    chunks: list[int] = field(default_factory=list)  # chunks of long jobs whose worker vanished
 
     def __bool__(self) -> bool:
-        return bool(self.requeued or self.failed or self.reenqueued)
+        return bool(self.requeued or self.failed or self.reenqueued or self.chunks)
 
 
 def reconcile() -> ReconcileReport:
@@ -65,12 +66,17 @@ def jobs_reconcile(*, live_workers: set[str], grace_seconds: int = 0) -> Reconci
     orphans = Job.objects.filter(status=Status.RUNNING, started_at__lt=cutoff).exclude(
         worker__in=live_workers
     )
-    for job in orphans:
+    # A long job's chunks: one whose worker is gone goes back to its queue; the job itself only
+    # when no live worker is on any of its chunks.
+    report.chunks = chunks.chunks_requeue_lost(live_workers=live_workers, cutoff=cutoff)
+    for job in chunks.kept_alive_by_chunks(orphans, live_workers=live_workers):
         (report.requeued if _requeue_lost(job) else report.failed).append(str(job.id))
     _undispatch_lost(cutoff)
     waiting = Job.objects.filter(status=Status.QUEUED, dispatched_at__isnull=True)
     for queue in sorted(set(waiting.values_list("options__queue", flat=True))):
         report.reenqueued += scheduler.queue_dispatch(queue=queue)
+    for chunk_id in report.chunks:
+        logger.warning("reconcile: chunk %s re-queued (its worker was lost)", chunk_id)
     for kind, job_ids in (
         ("re-queued", report.requeued),
         ("failed", report.failed),

@@ -13,6 +13,7 @@ import threading
 
 from transcription.engine.interface import (
     SAMPLE_RATE,
+    SEGMENT_METADATA_KEYS,
     TRANSCRIBE,
     Engine,
     EngineConfig,
@@ -29,6 +30,7 @@ from transcription.engine.interface import (
 
 __all__ = [
     "SAMPLE_RATE",
+    "SEGMENT_METADATA_KEYS",
     "Engine",
     "EngineConfig",
     "EngineError",
