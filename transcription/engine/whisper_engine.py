@@ -117,6 +117,11 @@ class WhisperEngine:
             local_files_only=True,
         )
 
+    @property
+    def whisper(self):
+        """The resident faster-whisper model, for live captions (live.py) to decode with."""
+        return self._model
+
     def transcribe_many(
         self,
         audios: Sequence[np.ndarray],

@@ -1,0 +1,96 @@
+"""Live captions over faster-whisper (transcription/engine/live.py): the LocalAgreement policy on
+its own, then a live session with the bundled Whisper tiny.en on real speech fed as a microphone
+would, a tenth of a second at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import english_clips
+from transcription import audio
+from transcription.engine import whisper_engine
+from transcription.engine.interface import EngineConfig, Word
+from transcription.engine.live import BUFFER_TRIM_S, LiveSession, LocalAgreement, joined
+from transcription.evaluation import word_error_rate
+
+RATE = 16_000
+
+
+def words(*spoken: str, start: float = 0.0) -> list[Word]:
+    """Words half a second each from `start`, with Whisper's leading spaces."""
+    return [Word(start + i * 0.5, start + i * 0.5 + 0.4, f" {w}") for i, w in enumerate(spoken)]
+
+
+def test_it_commits_only_what_two_decodings_in_a_row_agree_on():
+    policy = LocalAgreement()
+    policy.add(np.zeros(RATE, dtype=np.float32))
+    first = policy.accept(words("And", "Mr.", "John"))
+    assert first.committed == [] and first.partial_text == "And Mr. John"
+    second = policy.accept(words("And", "Mr.", "Jon", "Dashwood"))
+    assert joined(second.committed) == "And Mr." and second.partial_text == "Jon Dashwood"
+    third = policy.accept(words("And", "Mr.", "John", "Dashwood", "had"))  # from the buffer's start
+    assert third.committed == [] and third.partial_text == "John Dashwood had"  # committed not again
+    assert joined(policy.finish().committed) == "John Dashwood had"
+    assert joined(policy.committed) == "And Mr. John Dashwood had"
+
+
+def test_it_drops_the_committed_words_a_decoding_repeats_with_other_times():
+    policy = LocalAgreement()
+    policy.add(np.zeros(3 * RATE, dtype=np.float32))
+    policy.accept(words("had", "then", "leisure"))
+    policy.accept(words("had", "then", "leisure", "to"))  # "had then leisure" committed
+    # The next decoding times "leisure" a little later: it is still the committed word, not a new one.
+    again = [
+        Word(0.0, 0.4, " had"),
+        Word(0.5, 0.9, " then"),
+        Word(1.2, 1.6, " leisure"),
+        *words("to", start=1.7),
+    ]
+    update = policy.accept(again)
+    assert joined(update.committed) == "to" and joined(policy.committed) == "had then leisure to"
+
+
+def test_it_keeps_the_buffer_short_and_primes_with_the_text_before_it():
+    policy = LocalAgreement()
+    policy.add(np.zeros(int((BUFFER_TRIM_S + 2) * RATE), dtype=np.float32))
+    said = words("He", "was", "not.", "Unless", "to", "be")
+    policy.accept(said)
+    policy.accept(said)  # all committed; "not." ends a sentence at 1.4 s
+    assert policy.offset == pytest.approx(1.4) and policy.buffer.size == int((BUFFER_TRIM_S + 0.6) * RATE)
+    assert policy.prompt() == "He was not."  # the rest is in the buffer's own audio
+    assert policy.heard_s == pytest.approx(BUFFER_TRIM_S + 2)
+
+
+@pytest.fixture(scope="module")
+def tiny_en():
+    config = EngineConfig(kind="faster-whisper", model=whisper_engine.bundled_model_dir())
+    return whisper_engine.WhisperEngine(config).whisper
+
+
+def test_it_shows_words_while_they_are_spoken_and_ends_with_the_whole_text(tiny_en):
+    clips = english_clips()
+    gap = np.zeros(RATE // 2, dtype=np.float32)
+    speech = np.concatenate([np.concatenate([audio.decode(path, max_seconds=60), gap]) for path in clips])
+    session = LiveSession(tiny_en)
+    first_shown, committed, lags = None, [], []
+    for at in range(0, speech.size, RATE // 10):  # a microphone's frames, 0.1 s each
+        update = session.feed(speech[at : at + RATE // 10])
+        heard = (at + RATE // 10) / RATE
+        if update is None:
+            continue
+        if first_shown is None and (update.partial or update.committed):
+            first_shown = heard
+        committed += update.committed
+        lags += [heard - w.end for w in update.committed]
+    committed += session.finish().committed
+
+    assert first_shown is not None and first_shown <= 2.0  # within two seconds of speech
+    assert committed == session.policy.committed  # what was committed was never taken back
+    assert [w.start for w in committed] == sorted(w.start for w in committed)
+    reference = " ".join(clips.values())
+    error = word_error_rate([(reference, session.text)])
+    lag = np.median(lags)
+    print(f"live: first words after {first_shown:.1f} s, final lag median {lag:.2f} s, WER {error:.3f}")
+    assert lag < 3.0 and error < 0.15  # final a few seconds after it was said; the words right
+    assert session.policy.buffer.size < (BUFFER_TRIM_S + 5) * RATE  # a decoding never grows without end

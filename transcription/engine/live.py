@@ -1,0 +1,164 @@
+"""Live captions over faster-whisper (issue 20): words on screen while someone speaks.
+
+The LocalAgreement-2 policy of whisper_streaming (Macháček, Dabre and Bojar, 2023): the audio
+heard so far is kept in a buffer and decoded again whenever another second has arrived; a word is
+*committed* (final, never changed again) once two decodings in a row agree on it, from the start
+of what is not committed yet; the rest of the newest decoding is the *partial* text, shown greyed
+and replaced at the next update. Committed text primes the next decoding (Whisper's prompt), and
+the buffer is cut after the last committed sentence once it grows long, so a decoding never costs
+more than about BUFFER_TRIM_S of audio.
+
+`LocalAgreement` is the policy alone (audio in, words from a decoder in, updates out), so that a
+streaming worker may decode many sessions' buffers its own way; `LiveSession` joins it to a
+resident faster-whisper model. No Django; faster-whisper is only called through the model given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from transcription.engine.interface import SAMPLE_RATE, Word
+
+MIN_NEW_S = 1.0  # decode again once this much audio has arrived since the last decoding
+BUFFER_TRIM_S = 15.0  # past this, the audio before the last committed sentence's end is dropped
+PROMPT_CHARS = 200  # the committed text's tail that primes the next decoding
+SENTENCE_END = re.compile(r"[.?!。？！]$")
+
+
+def joined(words: Sequence[Word]) -> str:
+    """Words as Whisper gives them carry their own leading space (none in Chinese): concatenated."""
+    return "".join(w.word for w in words).strip()
+
+
+def _key(word: str) -> str:
+    """What two decodings must agree on: the word without case or punctuation."""
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+@dataclass
+class LiveUpdate:
+    committed: list[Word] = field(default_factory=list)  # newly final, in order, after those before
+    partial: list[Word] = field(default_factory=list)  # the guess after all committed words, for now
+
+    @property
+    def partial_text(self) -> str:
+        return joined(self.partial)
+
+
+@dataclass
+class LocalAgreement:
+    """The policy's state for one live session. Times are seconds from the session's start."""
+
+    buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    offset: float = 0.0  # where the buffer starts
+    committed: list[Word] = field(default_factory=list)
+    guess: list[Word] = field(default_factory=list)  # the last decoding, after the committed words
+    unheard: int = 0  # samples added since the last decoding
+
+    @property
+    def heard_s(self) -> float:
+        """Seconds of audio received so far."""
+        return self.offset + self.buffer.size / SAMPLE_RATE
+
+    def add(self, samples: np.ndarray) -> None:
+        self.buffer = np.concatenate([self.buffer, samples.astype(np.float32, copy=False)])
+        self.unheard += samples.size
+
+    def due(self) -> bool:
+        return self.unheard >= MIN_NEW_S * SAMPLE_RATE
+
+    def prompt(self) -> str:
+        """The committed text before the buffer: what the buffer's own audio says must not be in
+        it, or Whisper takes it as said already and skips it."""
+        return joined([w for w in self.committed if w.end <= self.offset])[-PROMPT_CHARS:]
+
+    def accept(self, words: Sequence[Word]) -> LiveUpdate:
+        """A decoding of the whole buffer (word times from the buffer's start): commit what it
+        agrees on with the one before, keep the rest as the guess."""
+        self.unheard = 0
+        shifted = [Word(w.start + self.offset, w.end + self.offset, w.word) for w in words]
+        hypothesis = self._after_committed(shifted)
+        agreed = 0
+        while agreed < min(len(hypothesis), len(self.guess)) and _key(hypothesis[agreed].word) == _key(
+            self.guess[agreed].word
+        ):
+            agreed += 1
+        new = hypothesis[:agreed]
+        self.committed += new
+        self.guess = hypothesis[agreed:]
+        self._trim()
+        return LiveUpdate(committed=new, partial=list(self.guess))
+
+    def finish(self) -> LiveUpdate:
+        """The session ended: the last guess becomes final."""
+        new, self.guess = self.guess, []
+        self.committed += new
+        return LiveUpdate(committed=new)
+
+    def _after_committed(self, words: list[Word]) -> list[Word]:
+        """The decoding without what is committed already: words that end before the last
+        committed one, and a repeat of the committed text's last words (up to 5) at its start."""
+        if not self.committed:
+            return words
+        last = self.committed[-1].end
+        words = [w for w in words if w.end > last - 0.1]
+        for n in range(min(5, len(words), len(self.committed)), 0, -1):
+            tail = [_key(w.word) for w in self.committed[-n:]]
+            if [_key(w.word) for w in words[:n]] == tail:
+                return words[n:]
+        return words
+
+    def _trim(self) -> None:
+        """Drop the audio up to the end of the last committed sentence once the buffer is long
+        (or up to the last committed word, when no sentence has ended)."""
+        if self.buffer.size <= BUFFER_TRIM_S * SAMPLE_RATE or not self.committed:
+            return
+        ends = [w.end for w in self.committed if SENTENCE_END.search(w.word.strip())]
+        cut_at = ends[-1] if ends and ends[-1] > self.offset else self.committed[-1].end
+        cut = int(round((cut_at - self.offset) * SAMPLE_RATE))
+        if 0 < cut < self.buffer.size:
+            self.buffer = self.buffer[cut:]
+            self.offset = cut_at
+
+
+class LiveSession:
+    """One speaker's live captions with a resident faster-whisper model (`WhisperModel`)."""
+
+    def __init__(
+        self, model, *, language: str = "", hotwords: Sequence[str] = (), beam_size: int = 1
+    ) -> None:
+        self.model, self.language, self.beam_size = model, language or None, beam_size
+        self.hotwords = " ".join(hotwords) or None
+        self.policy = LocalAgreement()
+
+    def feed(self, samples: np.ndarray) -> LiveUpdate | None:
+        """Take more audio (16 kHz mono float32); an update when it was time to decode again."""
+        self.policy.add(samples)
+        return self.policy.accept(self._decode()) if self.policy.due() else None
+
+    def finish(self) -> LiveUpdate:
+        """The speaker stopped: decode what arrived since the last time, then make it all final."""
+        update = self.policy.accept(self._decode()) if self.policy.unheard else LiveUpdate()
+        last = self.policy.finish()
+        return LiveUpdate(committed=update.committed + last.committed)
+
+    @property
+    def text(self) -> str:
+        return joined(self.policy.committed)
+
+    def _decode(self) -> list[Word]:
+        segments, _ = self.model.transcribe(
+            self.policy.buffer,
+            language=self.language,
+            beam_size=self.beam_size,
+            initial_prompt=self.policy.prompt() or None,
+            hotwords=self.hotwords,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+        )
+        return [Word(w.start, w.end, w.word) for s in segments for w in s.words or () if w.word.strip()]
