@@ -4,12 +4,14 @@ Engine level, for now: `--sessions` live sessions (transcription/engine/live.py,
 the bundled Whisper tiny.en, greedy) share one resident model in one process, as a streaming worker
 would; each is fed the test reading (the LibriVox clips, 0.5 s apart) in real time, from the wall
 clock, starting a little apart. The process serves them in turn: whichever session has waited
-longest with a second or more of new audio is decoded next (one decoding at a time, as the model
-allows). For every committed word: **first appearance**, the wall time at which it was first shown
-(as partial or final, same word within half a second) minus the time its end was spoken; and
-**final**, the time it was committed minus the same. p50 and p95 over all sessions' words.
+longest with a second or more of new audio is decoded next; with `--batched`, every session with
+a second or more of new audio is decoded in one batched call (`live.decode_many`). For every
+committed word: **first appearance**, the wall time at which it was first shown (as partial or
+final, same word within half a second) minus the time its end was spoken; and **final**, the time
+it was committed minus the same. p50 and p95 over all sessions' words.
 
-    .venv/bin/python bench/live.py [--sessions 1 4 8] [--seconds 30] [--threads 0]
+    .venv/bin/python bench/live.py [--sessions 1 4 8] [--seconds 30] [--threads 0] [--trim S]
+                                   [--batched]
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ def note(speaker: Speaker, update, now: float) -> None:
         speaker.final.append(max(0.0, now - spoken))
 
 
-def serve(model, count: int, seconds: float) -> tuple[list[float], list[float], float]:
-    from transcription.engine.live import LiveSession
+def serve(model, count: int, seconds: float, batched: bool) -> tuple[list[float], list[float], float]:
+    from transcription.engine.live import LiveSession, decode_many
 
     speech = reading(seconds)
     begin = time.monotonic() + 0.5
@@ -78,14 +80,23 @@ def serve(model, count: int, seconds: float) -> tuple[list[float], list[float], 
         if not waiting:
             time.sleep(0.01)
             continue
-        speaker = max(waiting, key=lambda s: s.session.policy.unheard)
         started = time.monotonic()
-        if speaker.sent == speaker.audio.size:
+        ending = [s for s in waiting if s.sent == s.audio.size]
+        for speaker in ending:
             update, speaker.done = speaker.session.finish(), True
-        else:
-            update = speaker.session.policy.accept(speaker.session._decode())
+            note(speaker, update, time.monotonic())
+        talking = [s for s in waiting if not s.done]
+        if not batched:  # one at a time: the one with the most new audio
+            talking = sorted(talking, key=lambda s: s.session.policy.unheard)[-1:]
+        if talking:
+            decoded = (
+                decode_many(model, [s.session for s in talking])
+                if batched
+                else [talking[0].session._decode()]
+            )
+            for speaker, heard in zip(talking, decoded, strict=True):
+                note(speaker, speaker.session.policy.accept(heard), time.monotonic())
         busy += time.monotonic() - started
-        note(speaker, update, time.monotonic())
     wall = time.monotonic() - begin
     return [x for s in speakers for x in s.first], [x for s in speakers for x in s.final], busy / wall
 
@@ -101,11 +112,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="audio each session speaks")
     parser.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS (0: the default)")
     parser.add_argument("--trim", type=float, default=0, help="BUFFER_TRIM_S (0: live.py's)")
+    parser.add_argument("--batched", action="store_true", help="decode every due session in one call")
     args = parser.parse_args()
     from transcription.engine import live
 
     live.BUFFER_TRIM_S = args.trim or live.BUFFER_TRIM_S
-    print(f"BUFFER_TRIM_S={live.BUFFER_TRIM_S}, {args.seconds:.0f} s a session")
+    how = "every due session in one batched call" if args.batched else "one session at a time"
+    print(f"BUFFER_TRIM_S={live.BUFFER_TRIM_S}, {args.seconds:.0f} s a session, {how}")
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
     from transcription.engine.interface import EngineConfig
@@ -116,7 +129,7 @@ def main() -> None:
     print("| sessions | first appearance p50 / p95 s | final p50 / p95 s | model busy |")
     print("| ---: | --- | --- | ---: |")
     for count in args.sessions:
-        first, final, busy = serve(model, count, args.seconds)
+        first, final, busy = serve(model, count, args.seconds, args.batched)
         shown, kept = f"{p(first, 50):.2f} / {p(first, 95):.2f}", f"{p(final, 50):.2f} / {p(final, 95):.2f}"
         print(f"| {count} | {shown} | {kept} | {100 * busy:.0f} % |", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

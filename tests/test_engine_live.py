@@ -11,7 +11,7 @@ from tests.conftest import english_clips
 from transcription import audio
 from transcription.engine import whisper_engine
 from transcription.engine.interface import EngineConfig, Word
-from transcription.engine.live import BUFFER_TRIM_S, LiveSession, LocalAgreement, joined
+from transcription.engine.live import BUFFER_TRIM_S, LiveSession, LocalAgreement, decode_many, joined
 from transcription.evaluation import word_error_rate
 
 RATE = 16_000
@@ -94,3 +94,27 @@ def test_it_shows_words_while_they_are_spoken_and_ends_with_the_whole_text(tiny_
     print(f"live: first words after {first_shown:.1f} s, final lag median {lag:.2f} s, WER {error:.3f}")
     assert lag < 3.0 and error < 0.15  # final a few seconds after it was said; the words right
     assert session.policy.buffer.size < (BUFFER_TRIM_S + 5) * RATE  # a decoding never grows without end
+
+
+def test_it_never_lets_a_buffer_outgrow_one_whisper_window():
+    policy = LocalAgreement()
+    for _ in range(40):  # 40 s of silence: nothing is ever said, so nothing is committed
+        policy.add(np.zeros(RATE, dtype=np.float32))
+        policy.accept([])
+    assert policy.buffer.size <= 2 * BUFFER_TRIM_S * RATE and policy.committed == []
+    assert policy.heard_s == pytest.approx(40)
+
+
+def test_it_decodes_every_due_session_in_one_batched_call(tiny_en):
+    clips = english_clips()
+    sessions = []
+    for path in list(clips)[:3]:
+        session = LiveSession(tiny_en)
+        session.policy.add(audio.decode(path, max_seconds=60))
+        sessions.append(session)
+    heard = decode_many(tiny_en, sessions)
+    said = list(clips.values())[:3]
+    # Its own words: 16 % here, half of it spelling ("Mr.", "coldhearted") and "ill-disposed" again.
+    assert word_error_rate([(s, joined(h)) for s, h in zip(said, heard, strict=True)]) < 0.2
+    for session, words_heard in zip(sessions, heard, strict=True):
+        assert words_heard and all(0 <= w.start <= w.end <= session.policy.heard_s + 0.1 for w in words_heard)

@@ -15,6 +15,7 @@ resident faster-whisper model. No Django; faster-whisper is only called through 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,15 +115,25 @@ class LocalAgreement:
 
     def _trim(self) -> None:
         """Drop the audio up to the end of the last committed sentence once the buffer is long
-        (or up to the last committed word, when no sentence has ended)."""
+        (or up to the last committed word, when no sentence has ended). A buffer twice as long
+        (decodings that never agree, or silence) commits its guess first: a decoding must stay
+        within one Whisper window."""
+        if self.buffer.size > 2 * BUFFER_TRIM_S * SAMPLE_RATE:
+            self.committed, self.guess = self.committed + self.guess, []
+            if not self.committed or self.committed[-1].end <= self.offset:  # nothing said: keep the end
+                self._cut(self.heard_s - BUFFER_TRIM_S / 2)
+                return
         if self.buffer.size <= BUFFER_TRIM_S * SAMPLE_RATE or not self.committed:
             return
         ends = [w.end for w in self.committed if SENTENCE_END.search(w.word.strip())]
         cut_at = ends[-1] if ends and ends[-1] > self.offset else self.committed[-1].end
-        cut = int(round((cut_at - self.offset) * SAMPLE_RATE))
+        self._cut(cut_at)
+
+    def _cut(self, at: float) -> None:
+        cut = int(round((at - self.offset) * SAMPLE_RATE))
         if 0 < cut < self.buffer.size:
             self.buffer = self.buffer[cut:]
-            self.offset = cut_at
+            self.offset = at
 
 
 class LiveSession:
@@ -162,3 +173,34 @@ class LiveSession:
             vad_filter=False,
         )
         return [Word(w.start, w.end, w.word) for s in segments for w in s.words or () if w.word.strip()]
+
+
+def decode_many(model, sessions: Sequence[LiveSession]) -> list[list[Word]]:
+    """Every session's buffer in one batched call: faster-whisper's BatchedInferencePipeline over
+    the buffers laid end to end as clips, so the encoder and the decoder run once for all of them
+    (what a streaming worker does with the sessions that are due). Words on each buffer's own
+    timeline. One language for all (group sessions by language), and no prompt: the batched
+    pipeline takes one for the whole batch."""
+    from faster_whisper import BatchedInferencePipeline
+
+    clips, at = [], 0
+    for session in sessions:
+        clips.append({"start": at / SAMPLE_RATE, "end": (at + session.policy.buffer.size) / SAMPLE_RATE})
+        at += session.policy.buffer.size
+    pieces, _ = BatchedInferencePipeline(model).transcribe(
+        np.concatenate([s.policy.buffer for s in sessions]),
+        language=sessions[0].language,
+        beam_size=sessions[0].beam_size,
+        clip_timestamps=clips,
+        batch_size=len(clips),
+        word_timestamps=True,
+        without_timestamps=False,
+    )
+    starts = [clip["start"] for clip in clips]
+    heard: list[list[Word]] = [[] for _ in sessions]
+    for piece in pieces:
+        for w in piece.words or ():
+            index = max(0, bisect.bisect_right(starts, w.start + 1e-3) - 1)
+            if w.word.strip():
+                heard[index].append(Word(w.start - starts[index], w.end - starts[index], w.word))
+    return heard
