@@ -51,13 +51,13 @@ def reading(seconds: float) -> np.ndarray:
 
 
 def note(speaker: Speaker, update, now: float) -> None:
-    from transcription.engine.live import _key
+    from transcription.engine.live import key
 
     for word in update.partial + update.committed:
-        speaker.shown.setdefault((_key(word.word), round(word.start * 2)), now)
+        speaker.shown.setdefault((key(word.word), round(word.start * 2)), now)
     for word in update.committed:
         spoken = speaker.starts_at + word.end
-        seen = speaker.shown.get((_key(word.word), round(word.start * 2)), now)
+        seen = speaker.shown.get((key(word.word), round(word.start * 2)), now)
         speaker.first.append(max(0.0, seen - spoken))
         speaker.final.append(max(0.0, now - spoken))
 
@@ -90,9 +90,7 @@ def serve(model, count: int, seconds: float, batched: bool) -> tuple[list[float]
             talking = sorted(talking, key=lambda s: s.session.policy.unheard)[-1:]
         if talking:
             decoded = (
-                decode_many(model, [s.session for s in talking])
-                if batched
-                else [talking[0].session._decode()]
+                decode_many(model, [s.session for s in talking]) if batched else [talking[0].session.decode()]
             )
             for speaker, heard in zip(talking, decoded, strict=True):
                 note(speaker, speaker.session.policy.accept(heard), time.monotonic())

@@ -33,7 +33,7 @@ def chunks_create(*, job: Job, spans: Sequence[tuple[float, float]], decode_seco
             return []
         job.options = options
         JobChunk.objects.filter(job=job).exclude(attempt=job.attempt).delete()  # an earlier run's
-        created = JobChunk.objects.bulk_create(
+        JobChunk.objects.bulk_create(
             JobChunk(job=job, attempt=job.attempt, index=i, start=start, end=end)
             for i, (start, end) in enumerate(spans)
         )

@@ -50,7 +50,6 @@ from transcription.text import join_texts
 logger = logging.getLogger(__name__)
 
 # Stored in English, translated when shown (portal/i18n.py).
-UNEXPECTED = finish.UNEXPECTED
 TIMED_OUT = gettext_noop(
     "Transcription took longer than its time limit and was stopped (see ASR_JOB_TIMEOUT)."
 )
@@ -113,9 +112,8 @@ def run(jobs: list[Job]) -> None:
         if not timed_out:
             logger.exception("run of %d job(s): unexpected error", len(jobs))
         for job in jobs:
-            services.job_fail(
-                job=job, message=TIMED_OUT if timed_out else UNEXPECTED, processing_seconds=_since(started)
-            )
+            message = TIMED_OUT if timed_out else finish.UNEXPECTED
+            services.job_fail(job=job, message=message, processing_seconds=_since(started))
 
 
 def decoded(job: Job) -> Member | None:
@@ -132,7 +130,7 @@ def decoded(job: Job) -> Member | None:
         return None
     except Exception:  # noqa: BLE001 - its file vanished, say: this job fails, not the others
         logger.exception("job %s: unexpected error while decoding", job.id)
-        services.job_fail(job=job, message=UNEXPECTED, processing_seconds=_since(started))
+        services.job_fail(job=job, message=finish.UNEXPECTED, processing_seconds=_since(started))
         return None
     return Member(job=job, samples=samples, seconds=_since(started), channels=channels)
 
@@ -212,7 +210,7 @@ def _alone(member: Member, config: EngineConfig) -> None:
     if member.left is None:
         _recognise([member], config)
     elif not isinstance(member.left, JobCancelled):  # a cancel has written the job's end already
-        services.job_fail(job=member.job, message=UNEXPECTED)
+        services.job_fail(job=member.job, message=finish.UNEXPECTED)
 
 
 def smaller(config: EngineConfig) -> EngineConfig:

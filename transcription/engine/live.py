@@ -35,7 +35,7 @@ def joined(words: Sequence[Word]) -> str:
     return "".join(w.word for w in words).strip()
 
 
-def _key(word: str) -> str:
+def key(word: str) -> str:
     """What two decodings must agree on: the word without case or punctuation."""
     return re.sub(r"[^\w']", "", word.lower())
 
@@ -84,7 +84,7 @@ class LocalAgreement:
         shifted = [Word(w.start + self.offset, w.end + self.offset, w.word) for w in words]
         hypothesis = self._after_committed(shifted)
         agreed = 0
-        while agreed < min(len(hypothesis), len(self.guess)) and _key(hypothesis[agreed].word) == _key(
+        while agreed < min(len(hypothesis), len(self.guess)) and key(hypothesis[agreed].word) == key(
             self.guess[agreed].word
         ):
             agreed += 1
@@ -108,8 +108,8 @@ class LocalAgreement:
         last = self.committed[-1].end
         words = [w for w in words if w.end > last - 0.1]
         for n in range(min(5, len(words), len(self.committed)), 0, -1):
-            tail = [_key(w.word) for w in self.committed[-n:]]
-            if [_key(w.word) for w in words[:n]] == tail:
+            tail = [key(w.word) for w in self.committed[-n:]]
+            if [key(w.word) for w in words[:n]] == tail:
                 return words[n:]
         return words
 
@@ -149,11 +149,11 @@ class LiveSession:
     def feed(self, samples: np.ndarray) -> LiveUpdate | None:
         """Take more audio (16 kHz mono float32); an update when it was time to decode again."""
         self.policy.add(samples)
-        return self.policy.accept(self._decode()) if self.policy.due() else None
+        return self.policy.accept(self.decode()) if self.policy.due() else None
 
     def finish(self) -> LiveUpdate:
         """The speaker stopped: decode what arrived since the last time, then make it all final."""
-        update = self.policy.accept(self._decode()) if self.policy.unheard else LiveUpdate()
+        update = self.policy.accept(self.decode()) if self.policy.unheard else LiveUpdate()
         last = self.policy.finish()
         return LiveUpdate(committed=update.committed + last.committed)
 
@@ -161,7 +161,8 @@ class LiveSession:
     def text(self) -> str:
         return joined(self.policy.committed)
 
-    def _decode(self) -> list[Word]:
+    def decode(self) -> list[Word]:
+        """The whole buffer decoded now, word times from its start (the policy's `accept` takes them)."""
         segments, _ = self.model.transcribe(
             self.policy.buffer,
             language=self.language,
