@@ -11,7 +11,15 @@ final, same word within half a second) minus the time its end was spoken; and **
 it was committed minus the same. p50 and p95 over all sessions' words.
 
     .venv/bin/python bench/live.py [--sessions 1 4 8] [--seconds 30] [--threads 0] [--trim S]
-                                   [--batched]
+                                   [--batched] [--portal]
+
+`--portal` measures the same through the real portal as well, side by side in one run: daphne and
+one `manage.py asrstream --sessions N` as subprocesses (throwaway VAR_DIR, Redis database 14),
+and N clients that log in and stream the reading over /ws/live/ as the page does, a tenth of a
+second a frame in real time. There, final is when the `live.caption` that made a word final
+arrived; first appearance, the first caption whose partial or final text held that word (from 5 s
+before it was spoken: a word said twice close together may count from its first saying). With it:
+sessions per worker before final p50 doubles (against one session).
 """
 
 from __future__ import annotations
@@ -99,6 +107,101 @@ def serve(model, count: int, seconds: float, batched: bool) -> tuple[list[float]
     return [x for s in speakers for x in s.first], [x for s in speakers for x in s.final], busy / wall
 
 
+def through_portal(counts: list[int], seconds: float) -> list[tuple[int, list[float], list[float]]]:
+    """The reading streamed by `count` clients through daphne to one asrstream, for each count."""
+    import tempfile
+
+    import _harness
+
+    speech = (np.clip(reading(seconds), -1, 1) * 32767).astype("<i2")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
+        var_dir = Path(tmp)
+        env = _harness.portal_env(var_dir, redis_url=REDIS_URL, queue="bench-live")
+        with _harness.portal(var_dir, env, setup="", worker_args=None) as site:
+            for count in counts:
+                log = var_dir / f"asrstream-{count}.log"
+                args = [sys.executable, "manage.py", "asrstream", "--sessions", str(count)]
+                stream = _harness.spawn(args, env, log)
+                try:
+                    _harness.wait_until(
+                        lambda log=log: "up to" in log.read_text(errors="replace"),
+                        what="asrstream", process=stream, log=log, timeout=120,
+                    )  # fmt: skip
+                    first, final = stream_sessions(site, count, speech)
+                    results.append((count, first, final))
+                finally:
+                    _harness.stop(stream)
+    return results
+
+
+def stream_sessions(site, count: int, speech: np.ndarray) -> tuple[list[float], list[float]]:
+    import struct
+    import threading
+
+    import _harness
+    from websockets.sync.client import connect
+
+    from transcription.engine.live import key
+
+    first: list[float] = []
+    final: list[float] = []
+    lock = threading.Lock()
+
+    def one(index: int) -> None:
+        client = _harness.Client(site.base)
+        client.login(_harness.USERNAME, site.password)
+        url = site.base.replace("http://", "ws://") + "/ws/live/"
+        headers = {"Cookie": f"sessionid={client.cookie('sessionid')}"}
+        with connect(url, origin=site.base, additional_headers=headers, proxy=None, max_size=None) as ws:
+            ws.send('{"type": "start"}')
+            assert '"live.started"' in ws.recv(timeout=30)
+            time.sleep(index * 0.37)
+            begin = time.monotonic()
+            seen: list[tuple[float, list[str]]] = []  # (when, the words shown after those final)
+
+            def listen() -> None:
+                import json
+
+                while True:
+                    event = json.loads(ws.recv())
+                    now = time.monotonic()
+                    if event["type"] == "live.ended":
+                        return
+                    if event["type"] != "live.caption":
+                        continue
+                    words = [key(w) for piece in event["committed"] for w in piece["text"].split()]
+                    seen.append((now, words + [key(w) for w in event["partial"].split()]))
+                    for word in (w for piece in event["committed"] for w in piece["words"]):
+                        spoken = begin + word["end"]
+                        shown = next(
+                            (t for t, keys in seen if key(word["word"]) in keys and t >= spoken - 5), now
+                        )
+                        with lock:
+                            final.append(max(0.0, now - spoken))
+                            first.append(max(0.0, shown - spoken))
+
+            listener = threading.Thread(target=listen)
+            listener.start()
+            for offset in range(0, speech.size, FRAME):
+                delay = begin + (offset + FRAME) / RATE - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                ws.send(struct.pack("<I", offset) + speech[offset : offset + FRAME].tobytes())
+            ws.send('{"type": "stop"}')
+            listener.join(timeout=60)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return first, final
+
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
 def p(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -111,6 +214,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS (0: the default)")
     parser.add_argument("--trim", type=float, default=0, help="BUFFER_TRIM_S (0: live.py's)")
     parser.add_argument("--batched", action="store_true", help="decode every due session in one call")
+    parser.add_argument("--portal", action="store_true", help="also through daphne and asrstream")
     args = parser.parse_args()
     from transcription.engine import live
 
@@ -130,9 +234,29 @@ def main() -> None:
         first, final, busy = serve(model, count, args.seconds, args.batched)
         shown, kept = f"{p(first, 50):.2f} / {p(first, 95):.2f}", f"{p(final, 50):.2f} / {p(final, 95):.2f}"
         print(f"| {count} | {shown} | {kept} | {100 * busy:.0f} % |", flush=True)
+    if args.portal:
+        del model  # the portal's asrstream holds its own
+        print("\nThrough the portal (daphne, /ws/live/, asrstream):")
+        print("| sessions | first appearance p50 / p95 s | final p50 / p95 s | words |")
+        print("| ---: | --- | --- | ---: |")
+        alone = None
+        for count, first, final in through_portal(args.sessions, args.seconds):
+            shown, kept = (
+                f"{p(first, 50):.2f} / {p(first, 95):.2f}",
+                f"{p(final, 50):.2f} / {p(final, 95):.2f}",
+            )
+            print(f"| {count} | {shown} | {kept} | {len(final)} |", flush=True)
+            alone = alone or p(final, 50)
+            if p(final, 50) >= 2 * alone:
+                print(f"final p50 doubled (against one session) at {count} sessions")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    main()
+    if "--portal" in sys.argv:
+        import _harness
+
+        _harness.run_benchmark(main, redis_url=REDIS_URL)
+    else:
+        main()

@@ -169,6 +169,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served by the portal: deployments are often offline
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A job's statuses (with "recording", a live session's) are not a summary's: named apart.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "transcription.models.Job.Status"},
 }
 # How long POST /v1/audio/transcriptions waits for the transcript before answering with the job.
 API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 300, minimum=0)
@@ -303,6 +305,12 @@ ASR_BATCH_MAX_SECONDS = env_int("ASR_BATCH_MAX_SECONDS", 30, minimum=1)
 # or more workers serve its queue, is cut in pauses into chunks of about this length (a multiple of
 # the workers) that all of them recognise at once. 0 turns it off.
 ASR_CHUNK_SECONDS = env_int("ASR_CHUNK_SECONDS", 300, minimum=0)
+# Live captions (issue 20): each `asrstream` process serves up to ASR_LIVE_SESSIONS sessions at once
+# (`--sessions N` overrides it); a session beyond every worker's capacity is refused before it
+# starts. A session whose page went away is kept ASR_LIVE_RESUME_SECONDS for the page to come back,
+# then its recording becomes a job.
+ASR_LIVE_SESSIONS = env_int("ASR_LIVE_SESSIONS", 4, minimum=1)
+ASR_LIVE_RESUME_SECONDS = env_int("ASR_LIVE_RESUME_SECONDS", 60, minimum=5)
 
 # Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>" (staff may always look).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")

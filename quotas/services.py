@@ -18,3 +18,9 @@ def usage_record(
     return UsageRecord.objects.create(
         user_id=user_id, job_id=job_id, seconds=seconds, bytes=size_bytes, at=at
     )
+
+
+def usage_update(*, job_id: uuid.UUID, seconds: float, size_bytes: int) -> None:
+    """A job whose length was only known later (a live session, recorded as it was spoken): its
+    ledger row gets the length and size it ended with."""
+    UsageRecord.objects.filter(job_id=job_id).update(seconds=seconds, bytes=size_bytes)

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Serve the portal (daphne) with one ASR worker, the webhook worker and the LLM worker (summaries). A worker that dies is
+# Serve the portal (daphne) with one ASR worker, the live captioning worker, the webhook worker and the LLM worker (summaries). A worker that dies is
 # restarted (scripts/supervise.sh has the rules); one that cannot start at all (a missing model)
 # stops everything, with its message. Ctrl-C or SIGTERM stops every process started here, and
 # the Redis we started if there was none. See docs/deploy.md, "Supervision".
 #
 # Each command is one shell command line, overridable (the tests put small stand-ins there):
-# SERVE_WORKER_CMD, SERVE_WEBHOOK_CMD, SERVE_LLM_CMD, SERVE_WEB_CMD, SERVE_ADMIN_CMD (prints the
-# demo admin).
+# SERVE_WORKER_CMD, SERVE_STREAM_CMD (live captions; empty: none), SERVE_WEBHOOK_CMD, SERVE_LLM_CMD,
+# SERVE_WEB_CMD, SERVE_ADMIN_CMD (prints the demo admin).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 PY=.venv/bin/python
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 worker_cmd="${SERVE_WORKER_CMD:-$PY manage.py asrworker ${WORKER_ARGS:-}}"
+stream_cmd="${SERVE_STREAM_CMD-$PY manage.py asrstream ${STREAM_ARGS:-}}"
 webhook_cmd="${SERVE_WEBHOOK_CMD:-$PY manage.py webhookworker}"
 llm_cmd="${SERVE_LLM_CMD:-$PY manage.py llmworker}"
 web_cmd="${SERVE_WEB_CMD:-.venv/bin/daphne -b $(printf %q "$HOST") -p $(printf %q "$PORT") portal.asgi:application}"
@@ -70,6 +71,7 @@ trap 'stop_all 1' EXIT
 started_redis="$(scripts/ensure-redis.sh)" || exit 1
 
 start "the ASR worker" scripts/supervise.sh "ASR worker" "$worker_cmd"
+if [ -n "$stream_cmd" ]; then start "the live captioning worker" scripts/supervise.sh "live captioning worker" "$stream_cmd"; fi
 start "the webhook worker" scripts/supervise.sh "webhook worker" "$webhook_cmd"
 start "the LLM worker" scripts/supervise.sh "LLM worker" "$llm_cmd"
 start "the web server" bash -c "$web_cmd"

@@ -118,3 +118,24 @@ def test_it_decodes_every_due_session_in_one_batched_call(tiny_en):
     assert word_error_rate([(s, joined(h)) for s, h in zip(said, heard, strict=True)]) < 0.2
     for session, words_heard in zip(sessions, heard, strict=True):
         assert words_heard and all(0 <= w.start <= w.end <= session.policy.heard_s + 0.1 for w in words_heard)
+
+
+def test_it_pads_only_live_decodings_to_a_window_just_past_the_buffer():
+    import threading
+
+    from faster_whisper import transcribe
+
+    from transcription.engine.live import encoder_window
+
+    features = np.zeros((80, 1240), dtype=np.float32)  # 12.4 s of mel frames
+    elsewhere = []
+    with encoder_window(12.4) as frames:
+        assert frames == 1500  # 12.4 s + 2.5 s of margin, in 5 s steps
+        assert transcribe.pad_or_trim(features).shape == (80, 1500)
+        other = threading.Thread(target=lambda: elsewhere.append(transcribe.pad_or_trim(features).shape))
+        other.start()
+        other.join()
+    assert elsewhere == [(80, 3000)]  # the transcription engine, in another thread: 30 s as ever
+    assert transcribe.pad_or_trim(features).shape == (80, 3000)
+    with encoder_window(29.0) as frames:
+        assert frames == 3000  # never past Whisper's own window

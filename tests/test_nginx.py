@@ -77,7 +77,7 @@ def forwarded_for(location: str, *, client_sent: str | None, remote_addr: str) -
 
 
 def test_it_reads_the_proxied_locations():
-    assert set(proxied_locations()) == {"/", "/ws/"}
+    assert set(proxied_locations()) == {"/", "~ ^/(ws/|api/v1/live/$)"}
 
 
 def test_it_never_appends_to_the_x_forwarded_for_the_client_sent():

@@ -91,6 +91,7 @@ class Serve:
             PORT=str(self.port),
             SERVE_TEST_MARKER=self.marker,
             PYTHONUNBUFFERED="1",
+            SERVE_STREAM_CMD="exec sleep 600",  # the live captioning worker: not the point here
         )
         full_env.update(env)
         with self.log_path.open("wb") as log:
@@ -199,7 +200,7 @@ def test_a_worker_that_dies_is_restarted_and_the_real_daphne_keeps_serving(serve
     assert get(f"http://127.0.0.1:{run.port}/accounts/login/") == 200
     assert run.process.poll() is None, "serve.sh goes on"
     running = [line.split(None, 1)[1].strip() for line in survivors(run.marker)]
-    assert running.count("sleep 600") == 3, "the workers up"
+    assert running.count("sleep 600") == 4, "the workers up (the live captioning worker too)"
 
     assert run.stop(signal.SIGINT) == 0
     assert "Stopping..." in run.log

@@ -64,6 +64,26 @@ def build_tiny_paraformer(dest: Path) -> Path:
     return _write_paraformer(dest, _paraformer_config(seaco=False))
 
 
+def build_tiny_streaming_paraformer(dest: Path) -> Path:
+    """Write a tiny ParaformerStreaming (the class behind paraformer-zh-streaming, FunASR's online
+    model of its 2pass mode) to `dest`: its published config (funasr's template.yaml: the chunked
+    SANM encoder, the online frontend), made small."""
+    config = _paraformer_config(seaco=False)
+    config["model"] = "ParaformerStreaming"
+    config["encoder"] = "SANMEncoderChunkOpt"
+    config["encoder_conf"] |= {
+        "input_layer": "pe_online",
+        "chunk_size": [12, 15],
+        "stride": [8, 10],
+        "pad_left": [0, 0],
+        "encoder_att_look_back_factor": [4, 4],
+        "decoder_att_look_back_factor": [1, 1],
+    }
+    config["decoder_conf"]["sanm_shfit"] = 5
+    config["frontend"] = "WavFrontendOnline"
+    return _write_paraformer(dest, config)
+
+
 def _paraformer_config(*, seaco: bool) -> dict:
     tokens = vocabulary()
     model_conf = {

@@ -50,6 +50,11 @@ KNOWN_MODELS: dict[str, KnownModel] = {
     "SenseVoiceSmall": KnownModel(
         "iic/SenseVoiceSmall", "FunAudioLLM/SenseVoiceSmall", "SenseVoice, multilingual ASR"
     ),
+    "paraformer-zh-streaming": KnownModel(
+        "iic/speech_paraformer-large_asr_nat-zh-cn-16k-common-vocab8404-online",
+        "funasr/paraformer-zh-streaming",
+        "streaming Paraformer, Mandarin: live captions' partial text (asrstream, FunASR 2pass)",
+    ),
     "fsmn-vad": KnownModel(
         "iic/speech_fsmn_vad_zh-cn-16k-common-pytorch", "funasr/fsmn-vad", "voice activity detection"
     ),

@@ -93,6 +93,7 @@ class EngineProfile(models.Model):
 
 class Job(models.Model):
     class Status(models.TextChoices):
+        RECORDING = "recording", _("Recording")  # a live session: audio still arriving (live_capture.py)
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")

@@ -48,6 +48,11 @@ def polish(transcript: Transcript, *, itn: bool, hotwords: list[str]) -> Result:
     )
 
 
+def polish_line(text: str, itn: bool, hotwords: list[str]) -> str:
+    """One line of live captions through the same stage (issue 20): ITN and hotword correction."""
+    return _polish(text, itn=itn, hotwords=hotwords)[0]
+
+
 def _polish(text: str, *, itn: bool, hotwords: list[str]) -> tuple[str, list[hotword_fix.Correction]]:
     if itn:
         text = normalize_zh(text)

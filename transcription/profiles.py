@@ -202,3 +202,8 @@ def profile_for_worker(*, name: str, queue: str) -> EngineProfile | None:
     if name:
         return EngineProfile.objects.filter(name=name).first()
     return EngineProfile.objects.filter(is_default=True, queue=queue).first()
+
+
+def model_dir(value: str) -> str:
+    """A model value (a name fetch_models knows, a hub id, or a directory) as its local directory."""
+    return str(_local_dir(value))

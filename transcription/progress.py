@@ -8,6 +8,10 @@ Every event is a small JSON object: {"v": 1, "type": ..., ...}.
     job's summary by the language model (llm/) changes, and "question.updated": {"job": {"id"},
     "question": {"status", "progress", "error"}} when a question asked of it is answered or fails;
     the page that shows them reloads when what it waits for ends.
+  - "live.caption": {"job": {"id"}, "committed": [{"start", "end", "text", "words"}], "partial", "final"}
+    while a live session is recording (issue 20): the words newly final (times in seconds from
+    the session's start) and the guess after them, replaced by the next; to the session's page
+    (live_consumer.py, with the session's own events) and to the owner's and the job's groups.
 A job state is {"id", "name", "status", "progress", "duration", "error", "batch", "url"}, plus
 "position" (1 = next on its queue) for queued jobs in "jobs.sync".
 
@@ -146,6 +150,22 @@ def send_llm_update(*, owner_id: int, job_id, kind: str, state: dict) -> None:
         )
     except Exception:  # noqa: BLE001 - as for a job: a lost event is re-read from the page
         logger.warning("could not publish the %s of job %s", kind, job_id, exc_info=True)
+
+
+def live_event(job_id, kind: str, **fields) -> dict:
+    """An event of a live session (issue 20), to its page and, for "live.caption", to whoever
+    watches the job: {"v": 1, "type": kind, "job": {"id"}, ...fields}."""
+    return {"v": EVENT_VERSION, "type": kind, "job": {"id": str(job_id)}, **fields}
+
+
+async def send_live_caption(*, owner_id: int, job_id, event: dict) -> None:
+    """A live session's captions to the owner's other pages and to colleagues watching the job."""
+    try:
+        await _send_to_groups(
+            (user_group(owner_id), job_group(job_id)), {"type": CHANNEL_MESSAGE_TYPE, "event": event}
+        )
+    except Exception:  # noqa: BLE001 - the captions of a watcher are worth less than the session
+        logger.warning("could not publish the captions of live session %s", job_id, exc_info=True)
 
 
 # A waiter looks at the database this often, whatever it hears: delivery is at most once.

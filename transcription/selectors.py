@@ -6,6 +6,7 @@ profiles.py, operational figures in monitoring.py."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -311,3 +312,13 @@ def voice_profile_get(*, user, profile_id: int) -> VoiceProfile:
         return VoiceProfile.objects.get(owner=user, pk=profile_id)
     except VoiceProfile.DoesNotExist:
         raise Http404("No such voice profile.") from None
+
+
+def job_live_get(*, user, job_id) -> Job | None:
+    """The user's own live session (issue 20), while it is still recording; None otherwise."""
+    try:
+        return Job.objects.select_related("profile").get(
+            id=uuid.UUID(str(job_id)), owner=user, status=Job.Status.RECORDING
+        )
+    except (ValueError, Job.DoesNotExist):
+        return None

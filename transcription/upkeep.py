@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from portal import queues
-from transcription import chunks, ids, scheduler, selectors, services, worker_registry
+from transcription import chunks, ids, live_capture, scheduler, selectors, services, worker_registry
 from transcription.models import Job
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,10 @@ class ReconcileReport:
     failed: list[str] = field(default_factory=list)  # the same, out of attempts
     reenqueued: list[str] = field(default_factory=list)  # queued jobs Redis had lost
     chunks: list[int] = field(default_factory=list)  # chunks of long jobs whose worker vanished
+    live: list[str] = field(default_factory=list)  # live sessions no page held: now queued jobs
 
     def __bool__(self) -> bool:
-        return bool(self.requeued or self.failed or self.reenqueued or self.chunks)
+        return bool(self.requeued or self.failed or self.reenqueued or self.chunks or self.live)
 
 
 def reconcile() -> ReconcileReport:
@@ -72,6 +73,7 @@ def jobs_reconcile(*, live_workers: set[str], grace_seconds: int = 0) -> Reconci
     for job in chunks.kept_alive_by_chunks(orphans, live_workers=live_workers):
         (report.requeued if _requeue_lost(job) else report.failed).append(str(job.id))
     _undispatch_lost(cutoff)
+    report.live = live_capture.live_sweep()
     waiting = Job.objects.filter(status=Status.QUEUED, dispatched_at__isnull=True)
     for queue in sorted(set(waiting.values_list("options__queue", flat=True))):
         report.reenqueued += scheduler.queue_dispatch(queue=queue)

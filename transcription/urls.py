@@ -1,12 +1,13 @@
 from django.urls import path
 
-from transcription.views import history, jobs, ops, sharing, speakers, workers
+from transcription.views import history, jobs, live, ops, sharing, speakers, workers
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
     path("", jobs.dashboard, name="dashboard"),
     path("jobs/upload/", jobs.job_upload, name="job_upload"),
+    path("live/", live.live_page, name="live"),
     path("jobs/<uuid:job_id>/", jobs.job_detail, name="job_detail"),
     path("jobs/<uuid:job_id>/audio/", jobs.job_audio, name="job_audio"),
     path("jobs/<uuid:job_id>/delete/", jobs.job_delete, name="job_delete"),

@@ -6,7 +6,9 @@ export function jobPage() {
   const root = document.getElementById("job");
   const jobId = root.dataset.job;
   const shownStatus = root.querySelector('[data-field="status"]').className.split(" ")[1];
+  const captions = document.getElementById("live-captions");
   connect(`/ws/jobs/${jobId}/`, (event) => {
+    if (event.type === "live.caption" && captions && event.job.id === jobId) return showCaption(captions, event);
     if (event.type !== "jobs.sync" && event.type !== "job.updated") return; // a summary's, say
     const jobs = event.type === "jobs.sync" ? event.jobs : [event.job];
     jobs.filter((job) => job.id === jobId).forEach((job) => {
@@ -49,6 +51,13 @@ export function jobPage() {
     if (item) { item.classList.add("playing"); item.scrollIntoView({ block: "nearest" }); }
     current = item;
   });
+}
+
+/* A live session's captions, for the owner's other tabs and colleagues watching it (issue 20). */
+function showCaption(captions, event) {
+  const final = captions.querySelector(".live-final-text");
+  event.committed.forEach((piece) => { final.append(document.createTextNode(`${piece.text} `)); });
+  captions.querySelector(".live-partial").textContent = event.partial;
 }
 
 /* "Play only this speaker": the other speakers' segments are dimmed and skipped while playing.

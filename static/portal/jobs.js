@@ -2,7 +2,7 @@
 import { csrfToken } from "./csrf.js";
 import { formatDuration } from "./format.js";
 
-export const STATUS_LABELS = { queued: gettext("Queued"), running: gettext("Running"), done: gettext("Done"), failed: gettext("Failed") };
+export const STATUS_LABELS = { recording: gettext("Recording"), queued: gettext("Queued"), running: gettext("Running"), done: gettext("Done"), failed: gettext("Failed") };
 
 export function fill(root, job) {
   const status = root.querySelector('[data-field="status"]');

@@ -6,11 +6,13 @@
 import "./behaviours.js";
 import { dashboard } from "./dashboard.js";
 import { jobPage } from "./job_page.js";
+import { livePage } from "./live.js";
 import { summaryPage } from "./summary_page.js";
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "dashboard") dashboard();
   if (page === "job") jobPage();
+  if (page === "live") livePage();
   if (page === "summary") summaryPage();
 });

@@ -2,7 +2,7 @@
 import { formatClock, pad } from "./format.js";
 
 /* One string each (not concatenated pieces): xgettext only reads a literal as a whole. */
-const MIC_HELP = {
+export const MIC_HELP = {
   denied: gettext("The browser is not allowed to use your microphone. To allow it, click the icon at the left of the address bar (a padlock or sliders), open Site settings, set Microphone to Allow, then reload this page and press Record again. In Safari: Safari › Settings for This Website › Microphone › Allow. Browsers only offer the microphone to pages served over HTTPS or from localhost."),
   insecure: gettext("This browser does not offer the microphone to this page, because it is not served over HTTPS. Browsers only allow recording on pages served over HTTPS or from localhost: ask your administrator to serve the portal over HTTPS, or upload a recording made with another app."),
   missing: gettext("No microphone was found. Connect one (or switch it on in your computer's sound settings), then press Record again. If one is connected, check that the browser may use it: click the icon at the left of the address bar, open Site settings and set Microphone to Allow."),
@@ -11,7 +11,7 @@ const MIC_HELP = {
   empty: gettext("Nothing was recorded: the microphone sent no sound. Check it in your computer's sound settings and try again."),
 };
 
-function micProblem(error) {
+export function micProblem(error) {
   const name = error && error.name;
   if (name === "NotAllowedError" || name === "PermissionDeniedError" || name === "SecurityError") return "denied";
   if (name === "NotFoundError" || name === "DevicesNotFoundError" || name === "OverconstrainedError") return "missing";

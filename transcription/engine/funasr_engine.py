@@ -194,6 +194,11 @@ class FunasrEngine:
         kwargs = self._dialect.generate_kwargs(hotwords=hotwords, itn=itn, language=self.config.language)
         return kwargs | precision_kwargs(self.model_class, self.config.precision, self._device)
 
+    @property
+    def device(self) -> str:
+        """Where the models run ("cpu", "cuda:0"): the live captions' streaming models go there too."""
+        return self._device
+
     def transcribe_many(
         self,
         audios: Sequence[np.ndarray],
