@@ -194,3 +194,51 @@ def test_the_page_reconnects_after_a_dropped_connection_and_loses_no_audio(
     job = Job.objects.get()  # one session, one job
     # What the page captured while the socket was gone was sent when it came back: about all of it.
     assert job.status == "queued" and recorded - 0.5 <= job.duration <= recorded + 2
+
+
+def test_a_colleague_watches_the_captions_live_on_the_job_page(
+    portal_url, driver, alice, bob, colleagues, stream_worker, microphone
+):
+    from playwright.sync_api import expect
+
+    from transcription import sharing
+
+    path, seconds = microphone
+    browser, page = start_live(driver, portal_url, path)
+    try:
+        expect(page.locator("#live-status")).to_have_text("Recording.", timeout=10_000)
+        job = Job.objects.get()
+        outside_playwright(lambda: sharing.share_create(job=job, actor=alice, team=colleagues))
+        watcher = browser.new_context().new_page()
+        log_in(watcher, portal_url, "bob", "bob-pass")
+        watcher.goto(f"{portal_url}/jobs/{job.id}/")
+        expect(watcher.locator('[data-field="status"]')).to_have_text("Recording")
+        # Bob sees Alice's words appear while she speaks, read-only.
+        expect(watcher.locator("#live-captions .live-final-text")).to_contain_text(
+            re.compile(r"\w+ \w+"), timeout=seconds * 1000
+        )
+        page.get_by_role("button", name="Stop").click()
+        expect(page.locator("#live-done")).to_be_visible(timeout=20_000)
+        expect(watcher.locator('[data-field="status"]')).to_have_text("Queued", timeout=10_000)
+    finally:
+        browser.close()
+
+
+def test_a_refused_microphone_is_explained_and_nothing_starts(portal_url, driver, alice, stream_worker):
+    from playwright.sync_api import expect
+
+    browser = launch(driver, "--use-fake-device-for-media-stream")  # no permission granted
+    try:
+        context = browser.new_context(permissions=[])
+        context.clear_permissions()
+        page = context.new_page()
+        log_in(page, portal_url, "alice", "alice-pass")
+        page.goto(f"{portal_url}/live/")
+        page.get_by_role("button", name="Start").click()
+        alert = page.locator("#live-error")
+        expect(alert).to_be_visible()
+        expect(alert).to_contain_text("not allowed to use your microphone")
+        expect(page.get_by_role("button", name="Start")).to_be_enabled()
+    finally:
+        browser.close()
+    assert not Job.objects.exists()

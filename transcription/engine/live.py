@@ -259,15 +259,18 @@ def decode_many(model, sessions: Sequence[LiveSession]) -> list[list[Word]]:
     for session in sessions:
         clips.append({"start": at / SAMPLE_RATE, "end": (at + session.policy.buffer.size) / SAMPLE_RATE})
         at += session.policy.buffer.size
-    pieces, _ = BatchedInferencePipeline(model).transcribe(
-        np.concatenate([s.policy.buffer for s in sessions]),
-        language=sessions[0].language,
-        beam_size=sessions[0].beam_size,
-        clip_timestamps=clips,
-        batch_size=len(clips),
-        word_timestamps=True,
-        without_timestamps=False,
-    )
+    longest = max(s.policy.buffer.size for s in sessions) / SAMPLE_RATE
+    with encoder_window(longest):  # every clip padded to just past the longest buffer
+        pieces, _ = BatchedInferencePipeline(model).transcribe(
+            np.concatenate([s.policy.buffer for s in sessions]),
+            language=sessions[0].language,
+            beam_size=sessions[0].beam_size,
+            clip_timestamps=clips,
+            batch_size=len(clips),
+            word_timestamps=True,
+            without_timestamps=False,
+        )
+        pieces = list(pieces)
     starts = [clip["start"] for clip in clips]
     heard: list[list[Word]] = [[] for _ in sessions]
     for piece in pieces:
