@@ -1,11 +1,12 @@
 """Live captions (issue 20): how soon words appear, and how many sessions one process can serve.
 
-Engine level, for now: `--sessions` live sessions (transcription/engine/live.py, LocalAgreement over
+Engine level: `--sessions` live sessions (transcription/engine/live.py, LocalAgreement over
 the bundled Whisper tiny.en, greedy) share one resident model in one process, as a streaming worker
 would; each is fed the test reading (the LibriVox clips, 0.5 s apart) in real time, from the wall
 clock, starting a little apart. The process serves them in turn: whichever session has waited
-longest with a second or more of new audio is decoded next; with `--batched`, every session with
-a second or more of new audio is decoded in one batched call (`live.decode_many`). For every
+longest with a second or more of new audio is decoded next; with `--batched`, as the streaming
+worker does, every session with a second or more of new audio is decoded in one batched call
+(`live.step_many`) when more than one is due. For every
 committed word: **first appearance**, the wall time at which it was first shown (as partial or
 final, same word within half a second) minus the time its end was spoken; and **final**, the time
 it was committed minus the same. p50 and p95 over all sessions' words.
@@ -71,7 +72,7 @@ def note(speaker: Speaker, update, now: float) -> None:
 
 
 def serve(model, count: int, seconds: float, batched: bool) -> tuple[list[float], list[float], float]:
-    from transcription.engine.live import LiveSession, decode_many
+    from transcription.engine.live import LiveSession, step_many
 
     speech = reading(seconds)
     begin = time.monotonic() + 0.5
@@ -94,14 +95,13 @@ def serve(model, count: int, seconds: float, batched: bool) -> tuple[list[float]
             update, speaker.done = speaker.session.finish(), True
             note(speaker, update, time.monotonic())
         talking = [s for s in waiting if not s.done]
-        if not batched:  # one at a time: the one with the most new audio
+        if not batched or len(talking) == 1:  # one at a time: the one with the most new audio
             talking = sorted(talking, key=lambda s: s.session.policy.unheard)[-1:]
-        if talking:
-            decoded = (
-                decode_many(model, [s.session for s in talking]) if batched else [talking[0].session.decode()]
-            )
-            for speaker, heard in zip(talking, decoded, strict=True):
-                note(speaker, speaker.session.policy.accept(heard), time.monotonic())
+        if len(talking) == 1:
+            note(talking[0], talking[0].session.step(), time.monotonic())
+        elif talking:  # as the streaming worker does: every due session in one batched decoding
+            for speaker, update in zip(talking, step_many([s.session for s in talking]), strict=True):
+                note(speaker, update, time.monotonic())
         busy += time.monotonic() - started
     wall = time.monotonic() - begin
     return [x for s in speakers for x in s.first], [x for s in speakers for x in s.final], busy / wall

@@ -139,3 +139,36 @@ def test_it_pads_only_live_decodings_to_a_window_just_past_the_buffer():
     assert transcribe.pad_or_trim(features).shape == (80, 3000)
     with encoder_window(29.0) as frames:
         assert frames == 3000  # never past Whisper's own window
+
+
+def test_it_steps_several_due_sessions_in_one_batched_decoding(tiny_en):
+    from transcription.engine.live import step_many
+
+    clips = list(english_clips().items())[:2]
+    sessions = [LiveSession(tiny_en) for _ in clips]
+    speeches = [audio.decode(path, max_seconds=60) for path, _ in clips]
+    committed = [[] for _ in clips]
+    for at in range(0, max(s.size for s in speeches), RATE):  # a second at a time, both due
+        for session, speech in zip(sessions, speeches, strict=True):
+            session.add(speech[at : at + RATE] if at < speech.size else np.zeros(RATE, dtype=np.float32))
+        for words, update in zip(committed, step_many(sessions), strict=True):
+            words += update.committed
+        assert all(s.policy.unheard == 0 for s in sessions)  # nothing arrived while decoding
+    for words, session in zip(committed, sessions, strict=True):
+        words += session.finish().committed
+    for (_, said), words in zip(clips, committed, strict=True):  # tiny.en: "old-sposed" for "ill disposed"
+        assert word_error_rate([(said, joined(words))]) < 0.35, joined(words)
+
+
+def test_it_decodes_a_buffer_in_one_pass_of_the_encoder(tiny_en, monkeypatch):
+    # The sequential transcribe goes back for a window's unfinished tail; with a window cut to a
+    # short buffer it once did so for 16 s on 2.4 s of audio. A live decoding is one pass.
+    passes = []
+    encode = tiny_en.encode
+    monkeypatch.setattr(
+        tiny_en, "encode", lambda features, **kw: passes.append(features.shape) or encode(features, **kw)
+    )
+    path = next(iter(english_clips()))
+    session = LiveSession(tiny_en)
+    session.add(audio.decode(path, max_seconds=60)[: int(2.4 * RATE)])  # cut off mid-sentence
+    assert session.decode() and len(passes) == 1 and passes[0][-1] == 500  # 2.4 s + margin: 5 s

@@ -35,6 +35,7 @@ from transcription import (
 )
 from transcription.engine import whisper_engine
 from transcription.engine.interface import EngineConfig
+from transcription.engine.live import step_many
 from transcription.evaluation import word_error_rate
 from transcription.models import Job
 
@@ -377,3 +378,36 @@ def test_it_captions_mandarin_with_funasr_2pass_and_queues_the_job_on_that_profi
     job = Job.objects.get(id=job_id)
     assert job.profile == funasr_profile and job.status == "queued"
     assert np.array_equal(stored_samples(job), pcm)
+
+
+def test_it_serves_two_sessions_at_once_each_its_own_captions_and_recording(
+    alice, bob, default_profile, tiny_en, speech, monkeypatch
+):
+    decodings = []
+    monkeypatch.setattr(
+        streaming, "step_many", lambda sessions: decodings.append(len(sessions)) or step_many(sessions)
+    )
+    cookies = session_cookie(alice), session_cookie(bob)
+
+    async def one(cookie) -> tuple[str, str]:
+        ws = socket("/ws/live/", cookie)
+        job_id = (await started(ws))["job"]["id"]
+        text = []
+        for offset in range(0, speech.size, FRAME):  # faster than spoken: both are due at once
+            await ws.send_to(bytes_data=frame(speech, offset))
+        await asyncio.sleep(2)  # the worker decodes meanwhile
+        await ws.send_to(text_data=json.dumps({"type": "stop"}))
+        while (event := await receive(ws, "live.caption", "live.ended"))["type"] != "live.ended":
+            text += [piece["text"] for piece in event["committed"]]
+        return job_id, " ".join(text)
+
+    async def scenario():
+        async with stream_worker(tiny_en):
+            return await asyncio.gather(*(one(cookie) for cookie in cookies))
+
+    results = async_to_sync(scenario)()
+    assert max(decodings, default=0) == 2  # both due at once: one batched decoding
+    for (job_id, text), owner in zip(results, (alice, bob), strict=True):
+        assert word_error_rate([(SAID, text)]) < 0.25, text
+        job = Job.objects.get(id=job_id)
+        assert job.owner == owner and np.array_equal(stored_samples(job), speech)

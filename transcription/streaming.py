@@ -13,8 +13,9 @@ last, final one. Why the channel layer rather than a socket from daphne to the w
 already there, it reaches a worker on another machine without another port, and every frame is
 one Redis round trip of ~0.2 ms (bench/live.py measures the relay), small beside a decoding.
 
-The sessions due a decoding (another second of audio, or their end) are decoded one at a time in a
-thread, the one waiting longest first, while the loop goes on receiving frames. No Django here.
+The sessions due a decoding (another second of audio, or their end) are decoded in a thread, the
+one waiting longest first, while the loop goes on receiving frames; Whisper sessions due at the
+same time share one batched decoding (`live.step_many`). No Django here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from transcription.engine.live import LiveSession, LiveUpdate
+from transcription.engine.live import LiveSession, LiveUpdate, step_many
 from transcription.engine.live_funasr import StreamingModels, TwoPassSession
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,20 @@ class Stream:
                 }
             )
         return {"type": CAPTION, "committed": committed, "partial": update.partial_text, "final": final}
+
+
+def _batchable(first: Stream, due: list[Stream]) -> list[Stream]:
+    """The due Whisper sessions that can share one batched decoding with `first` (same model,
+    language and hotwords, none ending), or [] when `first` goes alone."""
+    if first.closing or not isinstance(first.session, LiveSession):
+        return []
+    same = [
+        s for s in due
+        if not s.closing and isinstance(s.session, LiveSession)
+        and s.session.model is first.session.model and s.session.language == first.session.language
+        and s.session.hotwords == first.session.hotwords
+    ]  # fmt: skip
+    return same if len(same) > 1 else []
 
 
 def whisper_sessions(model, *, language: str = "") -> Callable[[dict], LiveSession]:
@@ -238,12 +253,24 @@ class StreamHost:
                 await self.wake.wait()
                 continue
             key, stream = min(due, key=lambda item: item[1].waiting_since)
+            together = _batchable(stream, [s for _, s in due])
             try:
-                await self._decode(key, stream)
+                if len(together) > 1:
+                    await self._decode_together(together)
+                else:
+                    await self._decode(key, stream)
             except Exception:  # noqa: BLE001 - one session's failure must not stop the others'
                 logger.exception("live session %s: decoding failed", key)
-                self.streams.pop(key, None)
+                for failed in together or [stream]:
+                    self.streams = {k: s for k, s in self.streams.items() if s is not failed}
                 self._announce()
+
+    async def _decode_together(self, streams: list[Stream]) -> None:
+        """Several Whisper sessions of one model and language, due at once: one batched decoding."""
+        updates = await asyncio.to_thread(step_many, [s.session for s in streams])
+        for stream, update in zip(streams, updates, strict=True):
+            stream.waiting_since = time.monotonic()
+            await self.layer.send(stream.reply, stream.caption(update))
 
     async def _decode(self, key: str, stream: Stream) -> None:
         if stream.closing:
