@@ -93,3 +93,30 @@ def test_it_asks_the_next_worker_when_one_does_not_answer(monkeypatch):
         return taken
 
     assert async_to_sync(scenario)().name == "alive"
+
+
+def test_it_drops_a_session_its_web_process_stopped_talking_about(monkeypatch):
+    layer = get_channel_layer()
+
+    async def scenario():
+        status = streaming.StreamStatus(name="w", capacity=1)
+        host = streaming.StreamHost(
+            layer=layer,
+            connection=queues.connection(),
+            new_session=streaming.whisper_sessions(None),
+            status=status,
+        )
+        await host.handle(
+            {"type": streaming.OPEN, "session": "a", "reply": "r", "answer": await layer.new_channel()}
+        )
+        await host.handle(
+            {"type": streaming.OPEN, "session": "b", "reply": "r", "answer": await layer.new_channel()}
+        )
+        assert list(host.streams) == ["a"]  # full
+        monkeypatch.setattr(streaming, "IDLE_SECONDS", 0)
+        await host.handle({"type": streaming.ALIVE, "session": "a"})
+        host.drop_idle()
+        assert host.streams == {}  # its daphne died without a word: the room is free again
+        assert streaming.list_all(queues.connection())[0].sessions == 0
+
+    async_to_sync(scenario)()

@@ -259,6 +259,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if self.stopping:
                 continue
             if self.worker is not None and any(w.name == self.worker.name for w in await self._workers()):
+                alive = {"type": streaming.ALIVE, "session": str(self.job.id)}
+                await self.channel_layer.send(self.worker.channel, alive)  # paused or not, still here
                 continue
             if self.worker is not None:
                 logger.warning("live session %s: its worker %s is gone", self.job.id, self.worker.name)

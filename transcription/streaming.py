@@ -42,7 +42,10 @@ HEARTBEAT_SECONDS = 5
 OPEN_TIMEOUT = 5.0
 
 # Message types. Channels routes a message to the consumer's method of that name, dots as "_".
-OPEN, AUDIO, CLOSE = "live.open", "live.audio", "live.close"  # web process → worker
+OPEN, AUDIO, ALIVE, CLOSE = "live.open", "live.audio", "live.alive", "live.close"  # web process → worker
+# A session not heard from (audio, or the socket's ALIVE every few seconds, paused or not) for this
+# long is dropped: its web process died without closing it, and its room goes to another.
+IDLE_SECONDS = 30
 OPENED, CAPTION = "live.opened", "live.caption"  # worker → web process
 
 
@@ -112,6 +115,7 @@ class Stream:
     polish: Callable[[str], str]
     closing: bool = False
     waiting_since: float = field(default_factory=time.monotonic)
+    heard_at: float = field(default_factory=time.monotonic)  # the web process's last message
 
     def caption(self, update: LiveUpdate, *, final: bool = False) -> dict:
         committed = []
@@ -223,7 +227,10 @@ class StreamHost:
             self._announce()
         elif kind == AUDIO and session in self.streams:
             self.streams[session].session.add(pcm_to_float(message["pcm"]))
+            self.streams[session].heard_at = time.monotonic()
             self.wake.set()
+        elif kind == ALIVE and session in self.streams:
+            self.streams[session].heard_at = time.monotonic()
         elif kind == CLOSE and session in self.streams:
             if message.get("final"):
                 self.streams[session].closing = True  # the decoder sends the last caption, then drops it
@@ -286,6 +293,14 @@ class StreamHost:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
+            self.drop_idle()
+            self._announce()
+
+    def drop_idle(self) -> None:
+        cutoff = time.monotonic() - IDLE_SECONDS
+        for key in [key for key, s in self.streams.items() if s.heard_at < cutoff and not s.closing]:
+            logger.warning("live session %s: nothing heard for %d s, dropped", key, IDLE_SECONDS)
+            del self.streams[key]
             self._announce()
 
     def _announce(self) -> None:
