@@ -12,7 +12,7 @@ final, same word within half a second) minus the time its end was spoken; and **
 it was committed minus the same. p50 and p95 over all sessions' words.
 
     .venv/bin/python bench/live.py [--sessions 1 4 8] [--seconds 30] [--threads 0] [--trim S]
-                                   [--batched] [--portal]
+                                   [--batched] [--portal] [--no-engine] [--parallel 1 0]
 
 `--portal` measures the same through the real portal as well, side by side in one run: daphne and
 one `manage.py asrstream --sessions N` as subprocesses (throwaway VAR_DIR, Redis database 14),
@@ -20,7 +20,10 @@ and N clients that log in and stream the reading over /ws/live/ as the page does
 second a frame in real time. There, final is when the `live.caption` that made a word final
 arrived; first appearance, the first caption whose partial or final text held that word (from 5 s
 before it was spoken: a word said twice close together may count from its first saying). With it:
-sessions per worker before final p50 doubles (against one session).
+sessions per worker before final p50 doubles (against one session). `--parallel` runs the portal
+level once for each value of asrstream's `--parallel` (0: its default, one decoding a core), side by
+side; `--no-engine` skips the engine level, whose one decoding at a time is not the worker's way.
+`BENCH_LIVE_TEXT=1` prints what the captions said.
 """
 
 from __future__ import annotations
@@ -107,8 +110,11 @@ def serve(model, count: int, seconds: float, batched: bool) -> tuple[list[float]
     return [x for s in speakers for x in s.first], [x for s in speakers for x in s.final], busy / wall
 
 
-def through_portal(counts: list[int], seconds: float) -> list[tuple[int, list[float], list[float]]]:
-    """The reading streamed by `count` clients through daphne to one asrstream, for each count."""
+def through_portal(
+    counts: list[int], seconds: float, parallel: int
+) -> list[tuple[int, list[float], list[float]]]:
+    """The reading streamed by `count` clients through daphne to one asrstream (`--parallel`: 0, its
+    default), for each count."""
     import tempfile
 
     import _harness
@@ -122,6 +128,7 @@ def through_portal(counts: list[int], seconds: float) -> list[tuple[int, list[fl
             for count in counts:
                 log = var_dir / f"asrstream-{count}.log"
                 args = [sys.executable, "manage.py", "asrstream", "--sessions", str(count)]
+                args += ["--parallel", str(parallel)]
                 stream = _harness.spawn(args, env, log)
                 try:
                     _harness.wait_until(
@@ -172,6 +179,8 @@ def stream_sessions(site, count: int, speech: np.ndarray) -> tuple[list[float], 
                         continue
                     words = [key(w) for piece in event["committed"] for w in piece["text"].split()]
                     seen.append((now, words + [key(w) for w in event["partial"].split()]))
+                    if os.environ.get("BENCH_LIVE_TEXT"):  # what the captions said, to read
+                        print(f"  [{index}] {' '.join(piece['text'] for piece in event['committed'])}")
                     for word in (w for piece in event["committed"] for w in piece["words"]):
                         spoken = begin + word["end"]
                         shown = next(
@@ -215,6 +224,14 @@ def main() -> None:
     parser.add_argument("--trim", type=float, default=0, help="BUFFER_TRIM_S (0: live.py's)")
     parser.add_argument("--batched", action="store_true", help="decode every due session in one call")
     parser.add_argument("--portal", action="store_true", help="also through daphne and asrstream")
+    parser.add_argument("--no-engine", action="store_true", help="through the portal only")
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="asrstream --parallel, each in turn (0: its default)",
+    )
     args = parser.parse_args()
     from transcription.engine import live
 
@@ -226,29 +243,34 @@ def main() -> None:
     from transcription.engine.interface import EngineConfig
     from transcription.engine.whisper_engine import WhisperEngine, bundled_model_dir
 
-    model = WhisperEngine(EngineConfig(kind="faster-whisper", model=bundled_model_dir())).whisper
+    model = (
+        None
+        if args.no_engine
+        else WhisperEngine(EngineConfig(kind="faster-whisper", model=bundled_model_dir())).whisper
+    )
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| sessions | first appearance p50 / p95 s | final p50 / p95 s | model busy |")
     print("| ---: | --- | --- | ---: |")
-    for count in args.sessions:
+    for count in [] if args.no_engine else args.sessions:
         first, final, busy = serve(model, count, args.seconds, args.batched)
         shown, kept = f"{p(first, 50):.2f} / {p(first, 95):.2f}", f"{p(final, 50):.2f} / {p(final, 95):.2f}"
         print(f"| {count} | {shown} | {kept} | {100 * busy:.0f} % |", flush=True)
     if args.portal:
         del model  # the portal's asrstream holds its own
-        print("\nThrough the portal (daphne, /ws/live/, asrstream):")
-        print("| sessions | first appearance p50 / p95 s | final p50 / p95 s | words |")
-        print("| ---: | --- | --- | ---: |")
-        alone = None
-        for count, first, final in through_portal(args.sessions, args.seconds):
-            shown, kept = (
-                f"{p(first, 50):.2f} / {p(first, 95):.2f}",
-                f"{p(final, 50):.2f} / {p(final, 95):.2f}",
-            )
-            print(f"| {count} | {shown} | {kept} | {len(final)} |", flush=True)
-            alone = alone or p(final, 50)
-            if p(final, 50) >= 2 * alone:
-                print(f"final p50 doubled (against one session) at {count} sessions")
+        for parallel in args.parallel:
+            print(f"\nThrough the portal (daphne, /ws/live/, asrstream --parallel {parallel}):")
+            print("| sessions | first appearance p50 / p95 s | final p50 / p95 s | words |")
+            print("| ---: | --- | --- | ---: |")
+            alone = None
+            for count, first, final in through_portal(args.sessions, args.seconds, parallel):
+                shown, kept = (
+                    f"{p(first, 50):.2f} / {p(first, 95):.2f}",
+                    f"{p(final, 50):.2f} / {p(final, 95):.2f}",
+                )
+                print(f"| {count} | {shown} | {kept} | {len(final)} |", flush=True)
+                alone = alone or p(final, 50)
+                if p(final, 50) >= 2 * alone:
+                    print(f"final p50 doubled (against one session) at {count} sessions")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

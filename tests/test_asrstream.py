@@ -26,3 +26,24 @@ def test_it_names_the_command_that_fetches_a_missing_streaming_model(funasr_mode
 def test_it_refuses_a_profile_that_does_not_exist(default_profile):
     with pytest.raises(CommandError, match="no engine profile named 'Nope'"):
         call_command("asrstream", profile="Nope")
+
+
+@pytest.mark.parametrize(
+    ("device", "cores", "sessions", "lanes"),
+    [
+        ("cpu", 2, 4, 2),
+        ("", 16, 4, 4),
+        ("cpu", 16, 8, 4),
+        ("cpu", 8, 1, 1),
+        ("cpu", 1, 4, 1),
+        ("cuda:0", 16, 8, 1),
+    ],
+)
+def test_it_decodes_one_session_a_core_at_once_on_cpu_and_batches_on_a_gpu(
+    monkeypatch, device, cores, sessions, lanes
+):
+    from transcription.management.commands import asrstream
+
+    monkeypatch.setattr(asrstream.os, "cpu_count", lambda: cores)
+
+    assert asrstream.lanes(device, sessions) == lanes

@@ -74,7 +74,9 @@ def stream_worker(default_profile):
         worker.wait(timeout=10)
 
 
-def start_live(driver, portal_url, microphone):
+def start_live(driver, portal_url, microphone, *, before=None):
+    """Chromium with `microphone` as its fake microphone, Alice logged in, a live session started;
+    `before(page)` is called first (to route the page's sockets)."""
     browser = launch(
         driver,
         "--use-fake-ui-for-media-stream",
@@ -82,6 +84,8 @@ def start_live(driver, portal_url, microphone):
         f"--use-file-for-fake-audio-capture={microphone}%noloop",
     )
     page = browser.new_page()
+    if before:
+        before(page)
     log_in(page, portal_url, "alice", "alice-pass")
     page.get_by_role("link", name="Live", exact=True).click()
     page.get_by_role("button", name="Start").click()
@@ -164,18 +168,10 @@ def test_the_page_reconnects_after_a_dropped_connection_and_loses_no_audio(
         server = ws.connect_to_server()
         sockets.append((ws, server))
 
-    browser = launch(
-        driver,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={path}%noloop",
+    browser, page = start_live(
+        driver, portal_url, path, before=lambda p: p.route_web_socket("**/ws/live/", relay)
     )
     try:
-        page = browser.new_page()
-        page.route_web_socket("**/ws/live/", relay)
-        log_in(page, portal_url, "alice", "alice-pass")
-        page.get_by_role("link", name="Live", exact=True).click()
-        page.get_by_role("button", name="Start").click()
         expect(page.locator("#live-status")).to_have_text("Recording.", timeout=10_000)
         began = time.monotonic()
         page.wait_for_timeout(3000)

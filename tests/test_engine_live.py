@@ -7,12 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import english_clips
-from transcription import audio
+from tests.conftest import AUDIO, english_clips
+from tests.engine_calls import transcribe_one
+from transcription import audio, profiles
 from transcription.engine import whisper_engine
 from transcription.engine.interface import EngineConfig, Word
 from transcription.engine.live import BUFFER_TRIM_S, LiveSession, LocalAgreement, decode_many, joined
-from transcription.evaluation import word_error_rate
+from transcription.evaluation import character_error_rate, word_error_rate
+from transcription.simplified import to_simplified
 
 RATE = 16_000
 
@@ -120,27 +122,6 @@ def test_it_decodes_every_due_session_in_one_batched_call(tiny_en):
         assert words_heard and all(0 <= w.start <= w.end <= session.policy.heard_s + 0.1 for w in words_heard)
 
 
-def test_it_pads_only_live_decodings_to_a_window_just_past_the_buffer():
-    import threading
-
-    from faster_whisper import transcribe
-
-    from transcription.engine.live import encoder_window
-
-    features = np.zeros((80, 1240), dtype=np.float32)  # 12.4 s of mel frames
-    elsewhere = []
-    with encoder_window(12.4) as frames:
-        assert frames == 1500  # 12.4 s + 2.5 s of margin, in 5 s steps
-        assert transcribe.pad_or_trim(features).shape == (80, 1500)
-        other = threading.Thread(target=lambda: elsewhere.append(transcribe.pad_or_trim(features).shape))
-        other.start()
-        other.join()
-    assert elsewhere == [(80, 3000)]  # the transcription engine, in another thread: 30 s as ever
-    assert transcribe.pad_or_trim(features).shape == (80, 3000)
-    with encoder_window(29.0) as frames:
-        assert frames == 3000  # never past Whisper's own window
-
-
 def test_it_steps_several_due_sessions_in_one_batched_decoding(tiny_en):
     from transcription.engine.live import step_many
 
@@ -172,3 +153,28 @@ def test_it_decodes_a_buffer_in_one_pass_of_the_encoder(tiny_en, monkeypatch):
     session = LiveSession(tiny_en)
     session.add(audio.decode(path, max_seconds=60)[: int(2.4 * RATE)])  # cut off mid-sentence
     assert session.decode() and len(passes) == 1 and passes[0][-1] == 500  # 2.4 s + margin: 5 s
+
+
+def test_it_captions_mandarin_with_the_multilingual_base_as_well_as_an_upload():
+    config = EngineConfig(kind="faster-whisper", model=profiles.model_dir("whisper-base"), language="zh")
+    engine = whisper_engine.WhisperEngine(config)
+    said = dict(
+        line.split("\t") for line in (AUDIO / "zh_tts_transcripts.tsv").read_text("utf-8").splitlines()
+    )
+    gap = np.zeros(RATE // 2, dtype=np.float32)
+    speech = np.concatenate(
+        [np.concatenate([audio.decode(AUDIO / f"{n}.wav", max_seconds=60), gap]) for n in said]
+    )
+    session, shown_at = LiveSession(engine.whisper, language="zh"), None
+    for at in range(0, speech.size, RATE // 10):
+        update = session.feed(speech[at : at + RATE // 10])
+        if shown_at is None and update and (update.partial or update.committed):
+            shown_at = (at + RATE // 10) / RATE
+    session.finish()
+
+    reference = "".join(said.values())
+    live = character_error_rate([(reference, to_simplified(session.text))])
+    upload = character_error_rate([(reference, to_simplified(transcribe_one(engine, speech).text))])
+    print(f"Mandarin, Whisper base: live CER {live:.3f} ({session.text}), upload's {upload:.3f}")
+    assert shown_at is not None and shown_at < speech.size / RATE / 2  # while the speaker talks
+    assert live <= upload + 0.1

@@ -145,3 +145,33 @@ def test_it_keeps_the_words_whisper_leaves_unsaid_at_the_end_of_a_full_window(wh
     assert [r.text.lower().count("amiable himself") for r in (alone, *together)] == [2, 1, 2]
     starts = [s.start for s in alone.segments]
     assert starts == sorted(starts)
+
+
+def test_it_splits_the_cores_between_decodings_that_run_at_once(monkeypatch):
+    from transcription.engine import whisper_engine
+
+    monkeypatch.setattr(whisper_engine.os, "cpu_count", lambda: 8)
+
+    assert whisper_engine.cpu_threads(1) == 0  # one decoding: CTranslate2's own choice
+    assert [whisper_engine.cpu_threads(n) for n in (2, 4, 16)] == [4, 2, 1]
+
+
+def test_it_pads_short_speech_to_a_window_just_past_it_and_long_speech_to_thirty_seconds(
+    whisper, monkeypatch
+):
+    windows = []
+    encode = whisper.whisper.encode
+    monkeypatch.setattr(  # the model's encoder, called through, its input's length noted
+        whisper.whisper,
+        "encode",
+        lambda features, **kw: windows.append(features.shape[-1]) or encode(features, **kw),
+    )
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+
+    short = transcribe_one(whisper, clip[: 5 * 16_000])
+    assert windows == [1000]  # 5 s of speech and 2.5 s of margin: a 10 s window, not 30
+    assert "dashwood" in short.text.lower()
+    windows.clear()
+    transcribe_one(whisper, np.tile(clip, 4))  # a clip of speech near Whisper's 30 s
+    # Its whole window first; a pass for what Whisper left unsaid at its end pads to that rest.
+    assert windows[0] == 3000 and all(w < 3000 for w in windows[1:])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import zipfile
 from datetime import UTC, datetime
 from io import BytesIO
@@ -388,6 +389,21 @@ def test_it_renders_docx_even_with_control_characters_in_the_name_and_text():
 
     assert paragraphs[0].text == "badname.wav"
     assert paragraphs[-1].text == "[00:00:00] ab"
+
+
+def test_it_renders_the_same_docx_whenever_it_is_asked(monkeypatch):
+    job = make_job()
+    first = render(job, "docx").content
+    # An hour later by the clock zipfile reads when it dates a document's parts.
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    second = render(job, "docx").content
+
+    assert first == second
+    with zipfile.ZipFile(BytesIO(second)) as archive:
+        dates = {info.date_time[:5] for info in archive.infolist()}  # a zip's seconds are even
+    assert dates == {job.finished_at.timetuple()[:5]}
 
 
 def test_it_renders_docx_from_the_text_when_there_are_no_segments():

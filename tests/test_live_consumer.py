@@ -9,13 +9,11 @@ import asyncio
 import json
 import struct
 import wave
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
 
 from portal import queues
 from tests import test_streaming
@@ -66,23 +64,12 @@ def frame(pcm: np.ndarray, offset: int) -> bytes:
     return struct.pack("<I", offset) + pcm[offset : offset + FRAME].tobytes()
 
 
-@asynccontextmanager
-async def stream_worker(model, *, capacity: int = 4, name: str = "test-stream"):
-    status = streaming.StreamStatus(name=name, capacity=capacity, language="en", model="Whisper tiny.en")
-    host = streaming.StreamHost(
-        layer=get_channel_layer(), connection=queues.connection(),
-        new_session=streaming.whisper_sessions(model), status=status,
+def stream_worker(model, *, capacity: int = 4, name: str = "test-stream"):
+    """A tiny.en streaming worker serving in the test's event loop (`async with`)."""
+    return test_streaming.serving_host(
+        streaming.whisper_sessions(model), name=name, capacity=capacity, model="Whisper tiny.en",
         polish=postprocess.polish_line,
     )  # fmt: skip
-    stop = asyncio.Event()
-    task = asyncio.create_task(host.serve(stop))
-    while not any(w.name == name for w in streaming.list_all(queues.connection())):
-        await asyncio.sleep(0.02)
-    try:
-        yield host
-    finally:
-        stop.set()
-        await task
 
 
 async def started(ws, command: dict | None = None) -> dict:
@@ -345,31 +332,24 @@ def test_it_captions_mandarin_with_funasr_2pass_and_queues_the_job_on_that_profi
     cookie = session_cookie(alice)
 
     async def scenario():
-        status = streaming.StreamStatus(name="2pass", capacity=2, language="zh", model=funasr_profile.name)
-        host = streaming.StreamHost(
-            layer=get_channel_layer(), connection=queues.connection(), status=status,
-            new_session=streaming.two_pass_sessions(models, offline),
-        )  # fmt: skip
-        stop = asyncio.Event()
-        serving = asyncio.create_task(host.serve(stop))
-        while not streaming.list_all(queues.connection()):
-            await asyncio.sleep(0.02)
-        ws = socket("/ws/live/", cookie)
-        start = await started(ws, {"type": "start", "profile": funasr_profile.pk})
-        assert start["type"] == "live.started"
-        partial = committed = None
-        for offset in range(0, pcm.size, FRAME):
-            await ws.send_to(bytes_data=frame(pcm, offset))
-            while not await ws.receive_nothing(timeout=0.001):
-                event = json.loads(await ws.receive_from())
-                if event["type"] == "live.caption":
-                    partial = partial or event["partial"]
-                    committed = committed or event["committed"]
-        await ws.send_to(text_data=json.dumps({"type": "stop"}))
-        while (event := await receive(ws, "live.caption", "live.ended"))["type"] != "live.ended":
-            committed = committed or event["committed"]
-        stop.set()
-        await serving
+        async with test_streaming.serving_host(
+            streaming.two_pass_sessions(models, offline), name="2pass", capacity=2, language="zh",
+            model=funasr_profile.name,
+        ):  # fmt: skip
+            ws = socket("/ws/live/", cookie)
+            start = await started(ws, {"type": "start", "profile": funasr_profile.pk})
+            assert start["type"] == "live.started"
+            partial = committed = None
+            for offset in range(0, pcm.size, FRAME):
+                await ws.send_to(bytes_data=frame(pcm, offset))
+                while not await ws.receive_nothing(timeout=0.001):
+                    event = json.loads(await ws.receive_from())
+                    if event["type"] == "live.caption":
+                        partial = partial or event["partial"]
+                        committed = committed or event["committed"]
+            await ws.send_to(text_data=json.dumps({"type": "stop"}))
+            while (event := await receive(ws, "live.caption", "live.ended"))["type"] != "live.ended":
+                committed = committed or event["committed"]
         return start["job"]["id"], partial, committed
 
     job_id, partial, committed = async_to_sync(scenario)()

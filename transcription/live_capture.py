@@ -28,11 +28,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hotwords import selectors as hotword_selectors
 from hotwords.models import HotwordList
 from portal import queues
 from quotas import services as quota_services
-from transcription import profiles, progress, scheduler
+from transcription import progress, scheduler, selectors
 from transcription.engine.interface import SAMPLE_RATE
 from transcription.models import EngineProfile, Job
 
@@ -70,8 +69,10 @@ def live_start(
     """A live session's job, in status `recording`, with an empty recording on disk. The options are
     an upload's (hotwords snapshot, ITN, language, `recognition`: speakers and other apps' extras),
     so the job runs as one when the session ends."""
-    lists = hotword_selectors.hotword_lists_for_upload(user=owner, picked=hotword_lists)
-    snapshot = hotword_selectors.hotword_snapshot(user=owner, lists=lists, typed=hotwords)
+    options, lists = selectors.new_job_options(
+        user=owner, profile=profile, hotwords=hotwords, hotword_lists=hotword_lists, itn=itn,
+        language=language, recognition=recognition,
+    )  # fmt: skip
     job_id = job_id or uuid.uuid4()
     started = timezone.localtime()
     with transaction.atomic():
@@ -83,15 +84,7 @@ def live_start(
             profile=profile,
             engine=profile.engine,
             started_at=started,
-            options={
-                "profile": profile.name,
-                "queue": profile.queue,
-                "hotwords": snapshot,
-                "itn": profile.itn_default if itn is None else itn,
-                "language": profiles.upload_language(profile, language),
-                **(recognition or {}),
-                "live": True,
-            },
+            options={**options, "live": True},
         )
         job.audio.name = f"audio/{owner.pk}/{job_id}.wav"
         path = Path(settings.MEDIA_ROOT) / job.audio.name

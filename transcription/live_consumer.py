@@ -199,15 +199,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_TAKEN_OVER)
 
     async def _end(self) -> None:
+        """A stop's end: the worker's last caption came, or it did not in time."""
         if self.ended:
             return
-        self.ended = True
-        await self._let_go(hold=False)
-        job = await database_sync_to_async(live_capture.live_finish)(job=self.job)
+        kept = await self._finish()
         await self._send(
-            progress.live_event(self.job.id, "live.ended", kept=job is not None, url=f"/jobs/{self.job.id}/")
+            progress.live_event(self.job.id, "live.ended", kept=kept, url=f"/jobs/{self.job.id}/")
         )
         await self.close()
+
+    async def _finish(self) -> bool:
+        """The session's one ending, however it came (a stop, a log-out, a stopping page gone):
+        let go of it, and make its recording a job; whether one was kept (not too short)."""
+        self.ended = True
+        await self._let_go(hold=False)
+        return await database_sync_to_async(live_capture.live_finish)(job=self.job) is not None
 
     async def session_ended(self, message: dict) -> None:
         """The user logged out, changed password, or was deactivated (progress.end_sessions): the
@@ -215,21 +221,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if message["session"] not in (None, self.session):
             return
         if self.job is not None and not self.ended:
-            self.ended = True
-            await self._let_go(hold=False)
-            await database_sync_to_async(live_capture.live_finish)(job=self.job)
+            await self._finish()
         await self.close(code=message["code"])
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "sessions", None):
             await self.channel_layer.group_discard(self.sessions, self.channel_name)
-        if self.job is not None and not self.ended and not self.job_taken:
-            # The page may come back (a dropped connection): the session waits for it, then the
-            # sweep makes the recording a job.
-            await self._let_go(hold=not self.stopping)
-            if self.stopping:
-                self.ended = True
-                await database_sync_to_async(live_capture.live_finish)(job=self.job)
+        if self.job is None or self.ended or self.job_taken:
+            return
+        if self.stopping:
+            await self._finish()
+        else:
+            # A dropped connection: the session waits for the page to come back, then the sweep
+            # makes the recording a job.
+            await self._let_go(hold=True)
 
     async def _let_go(self, *, hold: bool = True) -> None:
         if self.ticker:
@@ -258,7 +263,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._hold(HOLD_SECONDS)
             if self.stopping:
                 continue
-            if self.worker is not None and any(w.name == self.worker.name for w in await self._workers()):
+            if self.worker is not None and await sync_to_async(streaming.alive)(
+                queues.connection(), self.worker.name
+            ):
                 alive = {"type": streaming.ALIVE, "session": str(self.job.id)}
                 await self.channel_layer.send(self.worker.channel, alive)  # paused or not, still here
                 continue

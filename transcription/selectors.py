@@ -17,6 +17,8 @@ from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from hotwords import selectors as hotword_selectors
+from hotwords.models import HotwordList
 from portal import queues
 from transcription import history, ids, profiles, scheduler, worker_registry
 from transcription import search as search_jobs
@@ -322,3 +324,27 @@ def job_live_get(*, user, job_id) -> Job | None:
         )
     except (ValueError, Job.DoesNotExist):
         return None
+
+
+def new_job_options(
+    *,
+    user,
+    profile: EngineProfile,
+    hotwords: Sequence[str] = (),
+    hotword_lists: Sequence[HotwordList] = (),
+    itn: bool | None = None,
+    language: str = "",
+    recognition: dict | None = None,
+) -> tuple[dict, list[HotwordList]]:
+    """An upload's or a live session's options, as its worker reads them (a snapshot of the hotwords
+    typed and of the lists applied), and those lists. `itn=None`, `language=""`: the profile's."""
+    lists = hotword_selectors.hotword_lists_for_upload(user=user, picked=hotword_lists)
+    options = {
+        "profile": profile.name,
+        "queue": profile.queue,
+        "hotwords": hotword_selectors.hotword_snapshot(user=user, lists=lists, typed=hotwords),
+        "itn": profile.itn_default if itn is None else itn,
+        "language": profiles.upload_language(profile, language),
+        **(recognition or {}),
+    }
+    return options, list(lists)

@@ -17,7 +17,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from hotwords import selectors as hotword_selectors
 from hotwords.models import HotwordList
 from portal import queues
 from transcription import (
@@ -72,8 +71,10 @@ def job_create(
     of its hotwords: typed phrases, shared lists applied by default, lists picked. `name` replaces the
     file's name as the job's name; `batch`, a label for a group, goes in options."""
     upload_check_size(upload)
-    lists = hotword_selectors.hotword_lists_for_upload(user=owner, picked=hotword_lists)
-    snapshot = hotword_selectors.hotword_snapshot(user=owner, lists=lists, typed=hotwords)
+    options, lists = selectors.new_job_options(
+        user=owner, profile=profile, hotwords=hotwords, hotword_lists=hotword_lists, itn=itn,
+        language=language, recognition=recognition,
+    )  # fmt: skip
     with transaction.atomic():
         job = Job(
             owner=owner,
@@ -82,15 +83,7 @@ def job_create(
             profile=profile,
             engine=profile.engine,
             callback_url=callback_url,
-            options={
-                "profile": profile.name,
-                "queue": profile.queue,
-                "hotwords": snapshot,
-                "itn": profile.itn_default if itn is None else itn,
-                "language": profiles.upload_language(profile, language),
-                **(recognition or {}),
-                **({"batch": batch} if batch else {}),
-            },
+            options={**options, **({"batch": batch} if batch else {})},
         )
         job.audio.save(upload.name or "upload", upload, save=False)
         job.duration = media_sandbox.probe_isolated(job.audio.path)  # in a child process

@@ -13,9 +13,11 @@ last, final one. Why the channel layer rather than a socket from daphne to the w
 already there, it reaches a worker on another machine without another port, and every frame is
 one Redis round trip of ~0.2 ms (bench/live.py measures the relay), small beside a decoding.
 
-The sessions due a decoding (another second of audio, or their end) are decoded in a thread, the
-one waiting longest first, while the loop goes on receiving frames; Whisper sessions due at the
-same time share one batched decoding (`live.step_many`). No Django here.
+The sessions due a decoding (another half second of audio, or their end) are decoded in threads, the
+one waiting longest first, while the loop goes on receiving frames: `lanes` decodings at once, each
+on its share of the cores (on 2 CPU cores two lanes of one thread decode more a second than one of
+two threads), and Whisper sessions due at the same time share a lane's batched decoding
+(`live.step_many`), each lane taking its share of them. No Django here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import socket
 import time
@@ -75,6 +78,11 @@ def forget(connection, name: str) -> None:
     connection.delete(KEY_PREFIX + name)
 
 
+def alive(connection, name: str) -> bool:
+    """Whether the worker `name` still announces itself (one key read, where `list_all` reads all)."""
+    return bool(connection.exists(KEY_PREFIX + name))
+
+
 def list_all(connection) -> list[StreamStatus]:
     keys = sorted(connection.scan_iter(match=KEY_PREFIX + "*"))
     values = connection.mget(keys) if keys else []
@@ -116,6 +124,8 @@ class Stream:
     closing: bool = False
     waiting_since: float = field(default_factory=time.monotonic)
     heard_at: float = field(default_factory=time.monotonic)  # the web process's last message
+    busy: bool = False  # a lane is decoding it
+    shown: str = ""  # the partial text of the last caption sent
 
     def caption(self, update: LiveUpdate, *, final: bool = False) -> dict:
         committed = []
@@ -140,18 +150,18 @@ class Stream:
         return {"type": CAPTION, "committed": committed, "partial": update.partial_text, "final": final}
 
 
-def _batchable(first: Stream, due: list[Stream]) -> list[Stream]:
-    """The due Whisper sessions that can share one batched decoding with `first` (same model,
-    language and hotwords, none ending), or [] when `first` goes alone."""
+def _batchable(first: Stream, due: list[Stream], limit: int) -> list[Stream]:
+    """`first` and, up to `limit` in all, the due Whisper sessions that can share one batched
+    decoding with it (same model, language and hotwords, none ending)."""
     if first.closing or not isinstance(first.session, LiveSession):
-        return []
+        return [first]
     same = [
         s for s in due
-        if not s.closing and isinstance(s.session, LiveSession)
+        if s is not first and not s.closing and isinstance(s.session, LiveSession)
         and s.session.model is first.session.model and s.session.language == first.session.language
         and s.session.hotwords == first.session.hotwords
     ]  # fmt: skip
-    return same if len(same) > 1 else []
+    return [first, *same][: max(1, limit)]
 
 
 def whisper_sessions(model, *, language: str = "") -> Callable[[dict], LiveSession]:
@@ -186,16 +196,18 @@ class StreamHost:
         new_session: Callable[[dict], LiveSession | TwoPassSession],
         status: StreamStatus,
         polish: Callable[[str, bool, list[str]], str] = lambda text, itn, hotwords: text,
+        lanes: int = 1,
     ) -> None:
         self.layer, self.connection, self.new_session, self.status = layer, connection, new_session, status
-        self.polish = polish
+        self.polish, self.lanes = polish, max(1, lanes)
         self.streams: dict[str, Stream] = {}
         self.wake = asyncio.Event()
 
     async def serve(self, stop: asyncio.Event) -> None:
         self.status.channel = await self.layer.new_channel()  # one list per process: see receive()
         self._announce()
-        tasks = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self._decode_loop())]
+        lanes = [asyncio.create_task(self._decode_loop()) for _ in range(self.lanes)]
+        tasks = [asyncio.create_task(self._heartbeat()), *lanes]
         stopping = asyncio.create_task(stop.wait())
         receiving = None
         try:
@@ -253,14 +265,21 @@ class StreamHost:
         )
 
     async def _decode_loop(self) -> None:
+        """One lane: the session waiting longest among those due and not in another lane, with its
+        share of the others that can be batched with it, so that every lane has work."""
         while True:
-            due = [(key, s) for key, s in self.streams.items() if s.closing or s.session.due()]
+            due = [
+                (key, s) for key, s in self.streams.items() if not s.busy and (s.closing or s.session.due())
+            ]
             if not due:
                 self.wake.clear()
                 await self.wake.wait()
                 continue
             key, stream = min(due, key=lambda item: item[1].waiting_since)
-            together = _batchable(stream, [s for _, s in due])
+            share = math.ceil(len(self.streams) / self.lanes)
+            together = _batchable(stream, [s for _, s in due], share)
+            for taken in together:
+                taken.busy = True
             try:
                 if len(together) > 1:
                     await self._decode_together(together)
@@ -268,16 +287,19 @@ class StreamHost:
                     await self._decode(key, stream)
             except Exception:  # noqa: BLE001 - one session's failure must not stop the others'
                 logger.exception("live session %s: decoding failed", key)
-                for failed in together or [stream]:
-                    self.streams = {k: s for k, s in self.streams.items() if s is not failed}
+                self.streams = {k: s for k, s in self.streams.items() if all(s is not t for t in together)}
                 self._announce()
+            finally:
+                for taken in together:
+                    taken.busy = False
+                self.wake.set()  # what arrived meanwhile for these may go to an idle lane
 
     async def _decode_together(self, streams: list[Stream]) -> None:
         """Several Whisper sessions of one model and language, due at once: one batched decoding."""
         updates = await asyncio.to_thread(step_many, [s.session for s in streams])
         for stream, update in zip(streams, updates, strict=True):
             stream.waiting_since = time.monotonic()
-            await self.layer.send(stream.reply, stream.caption(update))
+            await self._reply(stream, update)
 
     async def _decode(self, key: str, stream: Stream) -> None:
         if stream.closing:
@@ -288,7 +310,14 @@ class StreamHost:
             return
         update = await asyncio.to_thread(stream.session.step)
         stream.waiting_since = time.monotonic()
-        await self.layer.send(stream.reply, stream.caption(update))
+        await self._reply(stream, update)
+
+    async def _reply(self, stream: Stream, update: LiveUpdate) -> None:
+        """A caption to the session's socket, unless it would change nothing on the page (a
+        decoding every half second of a pause)."""
+        if update.committed or update.partial_text != stream.shown:
+            stream.shown = update.partial_text
+            await self.layer.send(stream.reply, stream.caption(update))
 
     async def _heartbeat(self) -> None:
         while True:

@@ -47,6 +47,9 @@ class EngineConfig:
     language: str = ""  # "" lets the model decide
     batch_size_s: int = 300  # funasr: seconds of audio per recognition batch
     max_segment_ms: int = 30_000  # VAD never hands the recogniser more than this
+    # faster-whisper: decodings that may run at once, each on its share of the CPU cores (a live
+    # captioning worker's lanes; one for a job, which batches instead).
+    parallel: int = 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -55,7 +58,7 @@ class EngineConfig:
         """What decides the loaded weights. Batch size is read at each call, so changing it
         (a retry after running out of memory) needs no reload."""
         return (self.kind, self.model, self.vad_model, self.punc_model, self.device, self.precision,
-                self.max_segment_ms)  # fmt: skip
+                self.max_segment_ms, self.parallel)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Live captions over faster-whisper (issue 20): words on screen while someone speaks.
 
 The LocalAgreement-2 policy of whisper_streaming (Macháček, Dabre and Bojar, 2023): the audio
-heard so far is kept in a buffer and decoded again whenever another second has arrived; a word is
+heard so far is kept in a buffer and decoded again whenever another half second has arrived; a word is
 *committed* (final, never changed again) once two decodings in a row agree on it, from the start
 of what is not committed yet; the rest of the newest decoding is the *partial* text, shown greyed
 and replaced at the next update. Committed text primes the next decoding (Whisper's prompt), and
@@ -16,20 +16,24 @@ resident faster-whisper model. No Django; faster-whisper is only called through 
 from __future__ import annotations
 
 import bisect
-import math
 import re
 import threading
 from collections.abc import Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from transcription.engine.interface import SAMPLE_RATE, Word
+from transcription.engine.whisper_window import encoder_window
 
-MIN_NEW_S = 1.0  # decode again once this much audio has arrived since the last decoding
+# Decode again once this much audio has arrived since the last decoding. 0.5 s rather than 1: on
+# the test reading the live text's WER 4.2 % against 7.0 %, final words a median 0.58 s after they
+# were said against 1.34 s; a busy worker decodes less often by itself (a session waits its turn).
+MIN_NEW_S = 0.5
 # Past this, the audio before the last committed sentence's end is dropped. 6 s rather than 15:
-# on the test reading the live text's WER is 4.2 % against 9.9 %, and each decoding is cheaper
+# on the test reading (1 s between decodings) the live text's WER 7.0 % against 9.9 %, and each
+# decoding is cheaper
 # (docs/benchmarks.md, "Live captions").
 BUFFER_TRIM_S = 6.0
 PROMPT_CHARS = 200  # the committed text's tail that primes the next decoding
@@ -210,45 +214,6 @@ class LiveSession:
         `transcribe` goes back for a window's unfinished tail, and with a window cut to the buffer
         could do so for many seconds (a 2.4 s buffer once took 16 s)."""
         return decode_many(self.model, [self])[0]
-
-
-# A live buffer is 1-16 s of audio; Whisper pads every window to 30 s before its encoder, which
-# then costs as much for 3 s as for 30 (tiny.en on 2 cores: 0.40 s, against 0.10 s for 15 s).
-# CTranslate2's encoder takes shorter inputs (whisper.cpp's "audio_ctx"), so live decoding pads
-# to the buffer plus WINDOW_MARGIN_S, in steps of WINDOW_STEP_S, instead: the decoder's
-# cross-attention shrinks with it. Less than ~2.5 s of margin and Whisper ends its window early and
-# decodes the rest again (slower, and worse). faster-whisper pads with its module's `pad_or_trim`;
-# `encoder_window` swaps in a version that reads the length from this thread only, so the
-# transcription engine's own calls, in any other thread, still get 30 s windows.
-WINDOW_MARGIN_S = 2.5
-WINDOW_STEP_S = 5.0
-_window = threading.local()
-
-
-@contextmanager
-def encoder_window(seconds: float):
-    """Within this block, in this thread, faster-whisper pads to a window just past `seconds`."""
-    _install_window_padding()
-    frames = int(min(30.0, math.ceil((seconds + WINDOW_MARGIN_S) / WINDOW_STEP_S) * WINDOW_STEP_S) * 100)
-    _window.frames = frames
-    try:
-        yield frames
-    finally:
-        _window.frames = None
-
-
-def _install_window_padding() -> None:
-    from faster_whisper import transcribe
-
-    if getattr(transcribe.pad_or_trim, "live_window", False):
-        return
-    original = transcribe.pad_or_trim
-
-    def pad_or_trim(array, length: int = 3000, *, axis: int = -1):
-        return original(array, getattr(_window, "frames", None) or length, axis=axis)
-
-    pad_or_trim.live_window = True
-    transcribe.pad_or_trim = pad_or_trim
 
 
 def step_many(sessions: Sequence[LiveSession]) -> list[LiveUpdate]:

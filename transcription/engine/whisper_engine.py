@@ -11,6 +11,7 @@ import bisect
 import functools
 import importlib.util
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from transcription.engine.interface import (
     Transcript,
     Word,
 )
+from transcription.engine.whisper_window import encoder_window
 from transcription.text import join_texts
 
 WINDOW_S = 30  # Whisper hears at most 30 s at once: one batch item
@@ -91,6 +93,13 @@ def _device(config: EngineConfig) -> tuple[str, int]:
 GPU_COMPUTE_TYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 
+def cpu_threads(parallel: int) -> int:
+    """Threads for each of `parallel` decodings at once: the cores split between them (two decodings
+    of one thread each on 2 cores do 5 a second where one of two threads does 3: bench/live.py).
+    0, CTranslate2's own choice, for one."""
+    return max(1, (os.cpu_count() or 1) // parallel) if parallel > 1 else 0
+
+
 class WhisperEngine:
     builtin_itn = False
 
@@ -115,6 +124,8 @@ class WhisperEngine:
             device_index=index,
             compute_type="int8" if device == "cpu" else GPU_COMPUTE_TYPES.get(config.precision, "float32"),
             local_files_only=True,
+            num_workers=max(1, config.parallel),
+            cpu_threads=cpu_threads(config.parallel) if device == "cpu" else 0,
         )
 
     @property
@@ -193,19 +204,22 @@ class WhisperEngine:
         try:
             for _ in range(MAX_PASSES):
                 pipeline = _pipeline(self._model)
-                pieces, _ = pipeline.transcribe(
-                    audio,
-                    language=language or None,
-                    beam_size=5,
-                    clip_timestamps=clips,  # vad_filter is ignored: the clips are the speech
-                    batch_size=min(len(clips), self._batch_size),
-                    without_timestamps=False,  # segments within a clip, as `transcribe` gives
-                    **asked,
-                )
-                for piece in pieces:
-                    index = layout.owner_at(piece.start)
-                    offset, total = layout.offsets[index], layout.totals[index]
-                    yield index, _segment(piece, offset, total, piece.text.strip())
+                # Short speech (a clip, a call's answer) pads to a window just past its longest
+                # clip rather than 30 s: a 5 s clip's decoding costs half (whisper_window.py).
+                with encoder_window(max(clip["end"] - clip["start"] for clip in clips)):
+                    pieces, _ = pipeline.transcribe(
+                        audio,
+                        language=language or None,
+                        beam_size=5,
+                        clip_timestamps=clips,  # vad_filter is ignored: the clips are the speech
+                        batch_size=min(len(clips), self._batch_size),
+                        without_timestamps=False,  # segments within a clip, as `transcribe` gives
+                        **asked,
+                    )
+                    for piece in pieces:
+                        index = layout.owner_at(piece.start)
+                        offset, total = layout.offsets[index], layout.totals[index]
+                        yield index, _segment(piece, offset, total, piece.text.strip())
                 clips = pipeline.unfinished
                 if not clips:
                     return

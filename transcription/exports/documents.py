@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -106,7 +107,23 @@ def render_docx(job: Any, raw: bool) -> bytes:
 
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    return _stamped(buffer.getvalue(), job.finished_at or job.queued_at)
+
+
+def _stamped(blob: bytes, when: datetime | None) -> bytes:
+    """The document with every part dated `when`. python-docx dates them with the clock at save,
+    so one transcript exported twice a second apart gave different files (a zip of exports then
+    differed from the single downloads, and a file's hash told nothing of its content)."""
+    stamp = when.timetuple()[:6] if when and when.year >= 1980 else (1980, 1, 1, 0, 0, 0)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(blob)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            info.date_time = stamp
+            target.writestr(info, source.read(info.filename))
+    return out.getvalue()
 
 
 def _docx_meta(job: Any, raw: bool) -> str:

@@ -11,7 +11,9 @@ sentence's final words."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
 import signal
 import socket
 import uuid
@@ -28,6 +30,20 @@ from transcription.models import EngineProfile
 
 logger = logging.getLogger(__name__)
 ONLINE_MODEL = "paraformer-zh-streaming"
+
+
+def lanes(device: str, sessions: int) -> int:
+    """Decodings at once by default: on CPU one a core (up to 4, and to the sessions), where one
+    decoding over every core wastes most of them; on a GPU one, which batches the sessions due."""
+    if device.startswith("cuda") or device == "auto" and _cuda_devices() > 0:
+        return 1
+    return max(1, min(os.cpu_count() or 1, sessions, 4))
+
+
+def _cuda_devices() -> int:
+    import ctranslate2
+
+    return ctranslate2.get_cuda_device_count()
 
 
 class Command(BaseCommand):
@@ -48,10 +64,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sessions", type=int, default=settings.ASR_LIVE_SESSIONS, help="Live sessions served at once."
         )
+        parser.add_argument(
+            "--parallel",
+            type=int,
+            default=0,
+            help="Whisper: decodings at once, the CPU cores split between them "
+            "(default: on CPU, one a core up to --sessions and 4; on GPU, 1).",
+        )
 
-    def handle(self, *args, device: str, profile: str, online_model: str, sessions: int, **options) -> None:
+    def handle(
+        self, *args, device: str, profile: str, online_model: str, sessions: int, parallel: int, **options
+    ) -> None:
         chosen = self._profile(profile)
         config = profiles.engine_config(chosen, device=device)
+        if chosen.engine == EngineProfile.Engine.WHISPER:
+            config = dataclasses.replace(config, parallel=parallel or lanes(config.device, sessions))
         self.stdout.write(f"Loading {chosen.name} for live captions...")
         offline = engine.get_engine(config)
         if chosen.engine == EngineProfile.Engine.WHISPER:
@@ -81,8 +108,12 @@ class Command(BaseCommand):
             new_session=new_session,
             status=status,
             polish=postprocess.polish_line,
+            lanes=config.parallel,
         )
-        self.stdout.write(f"Live captioning worker {status.name}: up to {status.capacity} sessions.")
+        self.stdout.write(
+            f"Live captioning worker {status.name}: up to {status.capacity} sessions, "
+            f"{config.parallel} decoding at once."
+        )
         asyncio.run(self._serve(host))
 
     async def _serve(self, host: streaming.StreamHost) -> None:
