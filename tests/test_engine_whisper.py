@@ -175,3 +175,27 @@ def test_it_pads_short_speech_to_a_window_just_past_it_and_long_speech_to_thirty
     transcribe_one(whisper, np.tile(clip, 4))  # a clip of speech near Whisper's 30 s
     # Its whole window first; a pass for what Whisper left unsaid at its end pads to that rest.
     assert windows[0] == 3000 and all(w < 3000 for w in windows[1:])
+
+
+def test_it_primes_each_batch_of_one_recording_with_what_was_said_before_it(whisper, monkeypatch):
+    from faster_whisper import BatchedInferencePipeline
+
+    prompts = []
+    transcribe = BatchedInferencePipeline.transcribe
+
+    def noting(self, audio, **options):  # faster-whisper's own, its prompt noted
+        prompts.append(options.get("initial_prompt"))
+        return transcribe(self, audio, **options)
+
+    monkeypatch.setattr(BatchedInferencePipeline, "transcribe", noting)
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    gap = np.zeros(16_000, dtype=np.float32)
+    long = np.tile(np.concatenate([clip, gap]), 20)  # 162 s: six clips of speech, two batches
+
+    transcript = transcribe_one(whisper, long)
+
+    assert prompts[0] is None  # the first batch: nothing said before it, and the job asked no prompt
+    assert "Dashwood" in prompts[1] and prompts[1].split(". ")[-1] in transcript.text  # the first's text
+    prompts.clear()
+    whisper.transcribe_many([clip, clip])  # two jobs' recordings batched: they share no text
+    assert set(prompts) == {None}

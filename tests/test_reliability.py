@@ -22,7 +22,7 @@ from tests.conftest import AUDIO, run_worker
 from tests.hostile import CLIP, wav_bytes
 from tests.test_browser import database_url
 from transcription import audio, scheduler, services, upkeep
-from transcription.engine import whisper_engine
+from transcription.engine import whisper_engine, whisper_layout
 from transcription.models import Job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,7 +180,7 @@ def test_it_stops_a_running_job_when_cancelled_and_takes_the_next(settings, alic
         stopped_after = time.monotonic() - cancelled_at
         done, total = map(float, re.search(r"stopped at ([\d.]+) of ([\d.]+) s", log.read_text()).groups())
         print(f"stopped {stopped_after:.1f} s after the cancel, at {done:.0f} s of {total:.0f} s of audio")
-        batch = whisper_engine.BATCH_SIZE["cpu"] * whisper_engine.WINDOW_S
+        batch = whisper_engine.BATCH_SIZE["cpu"] * whisper_layout.WINDOW_S
         assert done - done_at_cancel <= batch and done < total / 2  # within a batch, far from the end
 
         short = services.job_create(

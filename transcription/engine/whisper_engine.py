@@ -7,13 +7,11 @@ wheels whose parts are joined at the first load (whisper_packaged.py).
 
 from __future__ import annotations
 
-import bisect
 import functools
 import importlib.util
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +30,10 @@ from transcription.engine.interface import (
     Transcript,
     Word,
 )
+from transcription.engine.whisper_layout import Layout
 from transcription.engine.whisper_window import encoder_window
 from transcription.text import join_texts
 
-WINDOW_S = 30  # Whisper hears at most 30 s at once: one batch item
 # Clips decoded together. On a GPU, what faster-whisper suggests (memory grows with it); on a CPU
 # 4 was as fast as 8 or 16 (10 minutes of speech on 2 cores: 34.6, 33.4, 36.8 s; 2: 44.4 s), and
 # progress and a cancel are seen once a batch: every 2 minutes of audio rather than 8.
@@ -43,6 +41,7 @@ BATCH_SIZE = {"cuda": 16, "cpu": 4}
 MAX_PASSES = 3  # decoding again what Whisper left unsaid at a clip's end (see _pipeline)
 RETRY_MIN_S = 1.0  # less left than this after Whisper's last segment: silence or a breath
 BACKOFF = 0.6
+PROMPT_CHARS = 1000
 
 
 def bundled_model_dir() -> str:
@@ -165,7 +164,7 @@ class WhisperEngine:
     def _transcribe_batched(
         self, audios: Sequence[np.ndarray], asked: dict, callbacks: list[ProgressCallback | None]
     ) -> list[Transcript]:
-        layout = _Layout.of(audios)
+        layout = Layout.of(audios)
         language = self.config.language or self._language_of(audios[0], layout)
         found: list[list[Segment]] = [[] for _ in audios]
         heard = [0.0] * len(audios)  # progress only moves forward, though later passes go back
@@ -186,7 +185,7 @@ class WhisperEngine:
             for segments in found
         ]
 
-    def _language_of(self, audio: np.ndarray, layout: _Layout) -> str:
+    def _language_of(self, audio: np.ndarray, layout: Layout) -> str:
         """An English-only model's language, or what a multilingual one hears in the first clip
         of speech (faster-whisper's own loop listens to the first 30 s of speech too)."""
         if not self._model.model.is_multilingual:
@@ -197,31 +196,40 @@ class WhisperEngine:
         language, _, _ = self._model.detect_language(audio[start:end])
         return language
 
-    def _decode_clips(self, audio: np.ndarray, layout: _Layout, language: str, asked: dict):
+    def _decode_clips(self, audio: np.ndarray, layout: Layout, language: str, asked: dict):
         """(recording, segment on that recording's own timeline) as the batched pipeline yields
         them: all clips, then again what Whisper left unsaid at the end of some (see _pipeline)."""
-        clips = layout.clips
+        clips, size = layout.clips, self._batch_size
+        # One recording's batches go in turn, each primed with the text before it (as Whisper's own
+        # loop primes each window): a word the model mishears alone ("old sposed") it gets right
+        # when the talk so far has it. Several recordings (a batch across jobs) share no text.
+        groups = (
+            [clips[i : i + size] for i in range(0, len(clips), size)] if len(layout.offsets) == 1 else [clips]
+        )
+        said: list[str] = []
         try:
             for _ in range(MAX_PASSES):
                 pipeline = _pipeline(self._model)
                 # Short speech (a clip, a call's answer) pads to a window just past its longest
                 # clip rather than 30 s: a 5 s clip's decoding costs half (whisper_window.py).
-                with encoder_window(max(clip["end"] - clip["start"] for clip in clips)):
-                    pieces, _ = pipeline.transcribe(
-                        audio,
-                        language=language or None,
-                        beam_size=5,
-                        clip_timestamps=clips,  # vad_filter is ignored: the clips are the speech
-                        batch_size=min(len(clips), self._batch_size),
-                        without_timestamps=False,  # segments within a clip, as `transcribe` gives
-                        **asked,
-                    )
-                    for piece in pieces:
-                        index = layout.owner_at(piece.start)
-                        offset, total = layout.offsets[index], layout.totals[index]
-                        yield index, _segment(piece, offset, total, piece.text.strip())
-                clips = pipeline.unfinished
-                if not clips:
+                for group in groups:
+                    with encoder_window(max(clip["end"] - clip["start"] for clip in group)):
+                        pieces, _ = pipeline.transcribe(
+                            audio,
+                            language=language or None,
+                            beam_size=5,
+                            clip_timestamps=group,  # vad_filter is ignored: the clips are the speech
+                            batch_size=min(len(group), size),
+                            without_timestamps=False,  # segments within a clip, as `transcribe` gives
+                            **{**asked, "initial_prompt": _primed(asked["initial_prompt"], said)},
+                        )
+                        for piece in pieces:
+                            index = layout.owner_at(piece.start)
+                            offset, total = layout.offsets[index], layout.totals[index]
+                            said.append(piece.text.strip())
+                            yield index, _segment(piece, offset, total, piece.text.strip())
+                groups, said = [pipeline.unfinished] if pipeline.unfinished else [], []
+                if not groups:
                     return
         except RuntimeError as exc:
             if "out of memory" in str(exc).lower():
@@ -267,6 +275,12 @@ def _unfinished(tokenizer, tokens: list[int], chunk: dict, pieces: list[dict]) -
     return [{"start": round(max(chunk["offset"], start - BACKOFF), 3), "end": round(end, 3)}]
 
 
+def _primed(prompt: str | None, said: list[str]) -> str | None:
+    """The job's own prompt, then the tail of what was said before (Whisper keeps the last 223
+    tokens of a prompt; PROMPT_CHARS is more than that)."""
+    return (" ".join([prompt or "", *said]).strip()[-PROMPT_CHARS:]) or None
+
+
 def _asked(hotwords: Sequence[str], recognition: Recognition) -> dict:
     """faster-whisper's keywords for what the job asks."""
     return {
@@ -294,53 +308,3 @@ def _segment(piece, offset: float, total: float, text: str, *, end: float | None
             if w.word.strip()
         ]
     return Segment(start=round(start, 3), end=round(end, 3), text=text, words=words)
-
-
-def _at(seconds: float, total: float) -> float:
-    return round(min(max(0.0, seconds), total), 3)
-
-
-@dataclass
-class _Layout:
-    """Recordings laid end to end: their speech as clips of at most WINDOW_S seconds (seconds on
-    the joint timeline), the recording each clip belongs to, and each recording's offset and length."""
-
-    clips: list[dict]
-    owners: list[int]
-    offsets: list[float]
-    totals: list[float]
-
-    @classmethod
-    def of(cls, audios: Sequence[np.ndarray]) -> _Layout:
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-        # The options BatchedInferencePipeline uses itself when it runs VAD.
-        options = VadOptions(max_speech_duration_s=WINDOW_S, min_silence_duration_ms=160)
-        layout, offset = cls(clips=[], owners=[], offsets=[], totals=[]), 0
-        for index, samples in enumerate(audios):
-            layout.offsets.append(offset / SAMPLE_RATE)
-            layout.totals.append(len(samples) / SAMPLE_RATE)
-            for start, end in _windows(get_speech_timestamps(samples, options)):
-                clip = {"start": (offset + start) / SAMPLE_RATE, "end": (offset + end) / SAMPLE_RATE}
-                layout.clips.append(clip)
-                layout.owners.append(index)
-            offset += len(samples)
-        return layout
-
-    def owner_at(self, seconds: float) -> int:
-        """The recording of the clip a segment starting at `seconds` came from."""
-        starts = [clip["start"] for clip in self.clips]
-        return self.owners[max(0, bisect.bisect_right(starts, seconds + 1e-3) - 1)]
-
-
-def _windows(speech: list[dict]) -> list[tuple[int, int]]:
-    """Consecutive speech chunks (sample ranges) merged into spans of at most WINDOW_S seconds,
-    silence between them included, as Whisper would hear them in one window."""
-    limit = WINDOW_S * SAMPLE_RATE
-    spans: list[tuple[int, int]] = []
-    for chunk in speech:
-        if spans and chunk["end"] - spans[-1][0] <= limit:
-            spans[-1] = (spans[-1][0], chunk["end"])
-        else:
-            spans.append((chunk["start"], chunk["end"]))
-    return spans
