@@ -181,7 +181,9 @@ def test_it_stops_a_running_job_when_cancelled_and_takes_the_next(settings, alic
         done, total = map(float, re.search(r"stopped at ([\d.]+) of ([\d.]+) s", log.read_text()).groups())
         print(f"stopped {stopped_after:.1f} s after the cancel, at {done:.0f} s of {total:.0f} s of audio")
         batch = whisper_engine.BATCH_SIZE["cpu"] * whisper_layout.WINDOW_S
-        assert done - done_at_cancel <= batch and done < total / 2  # within a batch, far from the end
+        # The progress seen may be a batch behind the decoding: a batch's segments come at once,
+        # and progress is reported at most ASR_PROGRESS_PER_SECOND. So: within the batch after it.
+        assert done - done_at_cancel <= 2 * batch and done < total / 2  # far from the end
 
         short = services.job_create(
             owner=alice, profile=default_profile, upload=SimpleUploadedFile("short.wav", CLIP.read_bytes())
