@@ -260,6 +260,8 @@ def stop(process: subprocess.Popen) -> None:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            print(f"process {process.pid} ({' '.join(map(str, process.args[1:3]))}) killed: "
+                  "still running 10 s after SIGTERM", flush=True)  # fmt: skip
             process.kill()
             process.wait()
 

@@ -20,6 +20,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from _harness import (
@@ -36,8 +37,22 @@ from _queueing import workers
 from peer import QUEUE, REDIS_URL, ask_portal, reading, timed, wer
 
 
+def registered() -> list[dict]:
+    """Workers in the live-worker registry: those of the side before must be gone, or a job is cut
+    for a worker that will never take a chunk."""
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    return [connection.hgetall(key) for key in connection.scan_iter(match="portal:worker:*")]
+
+
 def one_side(site, count: int, path: Path, said: str) -> tuple[float, float, list[str]]:
     """(seconds, WER, a line per chunk) for the reading on `count` fresh warm workers."""
+    if registered():  # a worker killed on stop (warm shutdown over 10 s) stays listed for its TTL
+        print(f"  waiting for the side before's workers to leave the registry: {registered()}", flush=True)
+        deadline = time.monotonic() + 90
+        while registered() and time.monotonic() < deadline:
+            time.sleep(1)
     with workers(site, count, [], name=f"workers{count}"):
         token = (site.var_dir / TOKEN_FILE).read_text()
         seconds, text = timed(ask_portal, site.base, token, path)

@@ -77,5 +77,9 @@ class Periodic(threading.Thread):
         finally:
             close_old_connections()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop, and wait for a round under way: a heartbeat written after the worker withdrew from
+        the registry would list it, gone, for another TTL (and a long job be cut for it)."""
         self._stopped.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(timeout)

@@ -10,9 +10,16 @@ import pytest
 from tests.conftest import AUDIO, english_clips
 from tests.engine_calls import transcribe_one
 from transcription import audio, profiles
-from transcription.engine import get_engine, whisper_engine
+from transcription.engine import get_engine, live, whisper_engine
 from transcription.engine.interface import EngineConfig, Word
-from transcription.engine.live import BUFFER_TRIM_S, LiveSession, LocalAgreement, decode_many, joined
+from transcription.engine.live import (
+    BUFFER_TRIM_S,
+    LiveSession,
+    LocalAgreement,
+    decode_many,
+    joined,
+    unlooped,
+)
 from transcription.evaluation import character_error_rate, word_error_rate
 from transcription.simplified import to_simplified
 
@@ -159,6 +166,46 @@ def test_it_decodes_a_buffer_in_one_pass_of_the_encoder(tiny_en, monkeypatch):
     session = LiveSession(tiny_en)
     session.add(audio.decode(path, max_seconds=60)[: int(2.4 * RATE)])  # cut off mid-sentence
     assert session.decode() and len(passes) == 1 and passes[0][-1] == 500  # 2.4 s + margin: 5 s
+
+
+def test_it_keeps_a_phrase_said_again_and_again_once():
+    said = lambda text: [w.word.strip() for w in unlooped(words(*text.split()))]  # noqa: E731
+    assert said("I am I am I am I am") == ["I", "am"]
+    assert said("how much there might be. I how much there might be. I how much") == [
+        *"how much there might be. I".split()
+    ]
+    assert said("He was not. He was not.") == ["He", "was", "not.", "He", "was", "not."]  # twice stays
+    assert said("no no no") == ["no", "no", "no"] and said("no no no no") == ["no"]
+    assert said("very very good") == ["very", "very", "good"]
+
+
+def test_it_stops_a_decoding_that_says_a_phrase_again_and_again(tiny_en, monkeypatch):
+    # A 2 s buffer on which tiny.en says "consider how much there might be. I" over and over, as
+    # it sometimes does on short audio: 55 words and 1.9 s on 2 cores, against 0.2 s.
+    speech = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    session = LiveSession(tiny_en)
+    session.add(speech[3 * RATE : 5 * RATE])
+    with monkeypatch.context() as unlimited:
+        unlimited.setattr(live, "MAX_TOKENS_PER_S", 100)
+        unlimited.setattr(live, "unlooped", lambda heard: heard)
+        runaway = session.decode()
+    kept = session.decode()
+    print(f"without a budget: {joined(runaway)!r}; with: {joined(kept)!r}")
+    assert len(runaway) > 20  # the loop (a model that does not loop here would fail this: look)
+    assert joined(kept).startswith("consider how much there might be") and len(kept) <= 8
+
+
+def test_it_decodes_with_long_hotwords_and_a_long_text_before(tiny_en):
+    # Hotwords and the text before fill most of Whisper's 448 tokens (a Mandarin prompt is a few
+    # tokens a character to tiny.en): the budget must leave the prompt room, or faster-whisper
+    # refuses the decoding and the session's captions stop.
+    speech = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    session = LiveSession(tiny_en, hotwords=["Dashwood"] * 300)
+    session.add(speech[: 12 * RATE])
+    session.policy.offset = 1.0  # the committed text before the buffer primes it
+    session.policy.committed = [Word(0.0, 0.5, "会议记录" * 60)]
+    assert len(session.policy.prompt()) == live.PROMPT_CHARS
+    assert joined(session.decode())  # words, not an error
 
 
 def test_it_captions_mandarin_with_the_multilingual_base_as_well_as_an_upload():

@@ -199,3 +199,24 @@ def test_it_primes_each_batch_of_one_recording_with_what_was_said_before_it(whis
     prompts.clear()
     whisper.transcribe_many([clip, clip])  # two jobs' recordings batched: they share no text
     assert set(prompts) == {None}
+
+
+def test_it_primes_no_batch_of_a_job_with_hotwords(whisper, monkeypatch):
+    # faster-whisper puts hotwords in the same prompt: with the text before as well, a 5-minute
+    # reading's WER went from 7.6 % (4 hotwords) to 22 %. Such a job keeps its own prompt only.
+    from faster_whisper import BatchedInferencePipeline
+
+    asked = []
+    transcribe = BatchedInferencePipeline.transcribe
+
+    def noting(self, audio, **options):
+        asked.append((options.get("initial_prompt"), options.get("hotwords")))
+        return transcribe(self, audio, **options)
+
+    monkeypatch.setattr(BatchedInferencePipeline, "transcribe", noting)
+    clip = audio.decode(AUDIO / "sense_and_sensibility_01_austen_64kb-0870.wav", max_seconds=60)
+    long = np.tile(np.concatenate([clip, np.zeros(16_000, dtype=np.float32)]), 20)  # two batches
+
+    transcript = transcribe_one(whisper, long, hotwords=["Dashwood"])
+
+    assert len(asked) >= 2 and set(asked) == {(None, "Dashwood")} and "Dashwood" in transcript.text

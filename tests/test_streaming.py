@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 import numpy as np
@@ -122,11 +123,11 @@ def test_it_drops_a_session_its_web_process_stopped_talking_about(monkeypatch):
     async_to_sync(scenario)()
 
 
-class MeetingSession:
-    """A session whose decoding only goes through while another one is decoding at the same moment."""
+class FakeSession:
+    """A session that is due once it has audio, and whose decoding is `decoded()`."""
 
-    def __init__(self, meeting: threading.Barrier) -> None:
-        self.meeting, self.unheard = meeting, 0
+    def __init__(self, decoded: Callable[[], LiveUpdate]) -> None:
+        self.decoded, self.unheard = decoded, 0
 
     def add(self, samples: np.ndarray) -> None:
         self.unheard += samples.size
@@ -136,8 +137,7 @@ class MeetingSession:
 
     def step(self) -> LiveUpdate:
         self.unheard = 0
-        self.meeting.wait(timeout=5)  # alone: BrokenBarrierError, and the session is dropped
-        return LiveUpdate(partial=[Word(0.0, 0.5, "met")])
+        return self.decoded()
 
     def finish(self) -> LiveUpdate:
         return LiveUpdate()
@@ -147,8 +147,12 @@ def test_it_decodes_as_many_sessions_at_once_as_it_has_lanes():
     layer = get_channel_layer()
     meeting = threading.Barrier(2)
 
+    def met() -> LiveUpdate:  # goes through only while the other session decodes at the same moment
+        meeting.wait(timeout=5)  # alone: BrokenBarrierError, and the session is dropped
+        return LiveUpdate(partial=[Word(0.0, 0.5, "met")])
+
     async def scenario():
-        async with serving_host(lambda message: MeetingSession(meeting), capacity=2, lanes=2) as host:
+        async with serving_host(lambda message: FakeSession(met), capacity=2, lanes=2) as host:
             reply = await layer.new_channel()
             for session in ("a", "b"):
                 opened = {"type": streaming.OPEN, "session": session, "reply": reply}
@@ -162,33 +166,13 @@ def test_it_decodes_as_many_sessions_at_once_as_it_has_lanes():
     assert [c["partial"] for c in captions] == ["met", "met"] and open_sessions == ["a", "b"]
 
 
-class ScriptedSession:
-    """A session whose decodings say, in turn, what it was given."""
-
-    def __init__(self, updates: list[LiveUpdate]) -> None:
-        self.updates, self.unheard = updates, 0
-
-    def add(self, samples: np.ndarray) -> None:
-        self.unheard += samples.size
-
-    def due(self) -> bool:
-        return self.unheard > 0
-
-    def step(self) -> LiveUpdate:
-        self.unheard = 0
-        return self.updates.pop(0)
-
-    def finish(self) -> LiveUpdate:
-        return LiveUpdate()
-
-
 def test_it_sends_a_caption_only_when_it_changes_what_the_page_shows():
     layer = get_channel_layer()
     said = [Word(0.0, 0.4, " Hello")]
     updates = [LiveUpdate(), LiveUpdate(partial=said), LiveUpdate(partial=said), LiveUpdate(committed=said)]
 
     async def scenario():
-        async with serving_host(lambda message: ScriptedSession(updates), capacity=1) as host:
+        async with serving_host(lambda message: FakeSession(lambda: updates.pop(0)), capacity=1) as host:
             reply = await layer.new_channel()
             await host.handle({"type": streaming.OPEN, "session": "a", "reply": reply, "answer": reply})
             await layer.receive(reply)  # the answer to the open

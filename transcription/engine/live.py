@@ -16,6 +16,7 @@ resident faster-whisper model. No Django; faster-whisper is only called through 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -37,6 +38,12 @@ MIN_NEW_S = 0.5
 # (docs/benchmarks.md, "Live captions").
 BUFFER_TRIM_S = 6.0
 PROMPT_CHARS = 200  # the committed text's tail that primes the next decoding
+# A decoding's token budget a second of buffer. Whisper on a short buffer sometimes says a phrase
+# again and again until stopped: on the test reading 3 in 372 decodings of tiny.en (a 1.5 s buffer
+# once gave 223 words, 5 s of decoding, holding up every session in its batch), and Whisper base
+# on Mandarin 19 in 114. Speech gives at most 6.7 tokens a second there (English) and 9.3 (Mandarin).
+MAX_TOKENS_PER_S = 12
+WHISPER_TOKENS = 448  # a decoding's prompt and what it writes, together
 SENTENCE_END = re.compile(r"[.?!。？！]$")
 
 
@@ -48,6 +55,39 @@ def joined(words: Sequence[Word]) -> str:
 def key(word: str) -> str:
     """What two decodings must agree on: the word without case or punctuation."""
     return re.sub(r"[^\w']", "", word.lower())
+
+
+def token_budget(seconds: float) -> int:
+    """The most tokens a decoding of `seconds` of audio may write (MAX_TOKENS_PER_S)."""
+    return math.ceil(seconds * MAX_TOKENS_PER_S) + 6
+
+
+def room(model, hotwords: str | None, prompt: str | None) -> int:
+    """Tokens left to write after the prompt within Whisper's 448 (faster-whisper refuses a budget
+    past them): the hotwords and the text before, each cut as faster-whisper cuts them, and the
+    prompt's markers."""
+    used = 5  # previous text, start of transcript, language, task, and one to spare
+    for text in (hotwords and " " + hotwords.strip(), prompt):
+        if text:
+            used += min(
+                len(model.hf_tokenizer.encode(text, add_special_tokens=False).ids), WHISPER_TOKENS // 2 - 1
+            )
+    return WHISPER_TOKENS - used
+
+
+def unlooped(words: list[Word]) -> list[Word]:
+    """The words without a runaway repeat at their end ("I am I am I am I am", Whisper looping
+    until its token budget ran out, often in the middle of the phrase): a phrase said twice in a
+    row at the end and begun a third time (a word: four times) is kept once. Said twice, it stays:
+    people do say things twice."""
+    keys = [key(w.word) for w in words]
+    for period in range(1, (len(keys) - 1) // 2 + 1):
+        start = len(keys)
+        while start - 1 - period >= 0 and keys[start - 1] == keys[start - 1 - period]:
+            start -= 1
+        if len(keys) - start >= max(period + 1, 3):  # repeats of the phrase after its first saying
+            return words[:start]
+    return words
 
 
 @dataclass
@@ -241,17 +281,25 @@ def decode_many(model, sessions: Sequence[LiveSession]) -> list[list[Word]]:
         clips.append({"start": at / SAMPLE_RATE, "end": (at + session.policy.buffer.size) / SAMPLE_RATE})
         at += session.policy.buffer.size
     longest = max(s.policy.buffer.size for s in sessions) / SAMPLE_RATE
+    hotwords, prompt = (
+        sessions[0].hotwords,
+        (sessions[0].policy.prompt() or None) if len(sessions) == 1 else None,
+    )
+    if prompt and room(model, hotwords, prompt) < token_budget(longest):  # no room for both: hotwords stay
+        prompt = None
+    budget = max(1, min(token_budget(longest), room(model, hotwords, prompt)))
     with encoder_window(longest):  # every clip padded to just past the longest buffer
         pieces, _ = BatchedInferencePipeline(model).transcribe(
             np.concatenate([s.policy.buffer for s in sessions]),
             language=sessions[0].language,
             beam_size=sessions[0].beam_size,
-            initial_prompt=(sessions[0].policy.prompt() or None) if len(sessions) == 1 else None,
-            hotwords=sessions[0].hotwords,
+            initial_prompt=prompt,
+            hotwords=hotwords,
             clip_timestamps=clips,
             batch_size=len(clips),
             word_timestamps=True,
             without_timestamps=False,
+            max_new_tokens=budget,
         )
         pieces = list(pieces)
     starts = [clip["start"] for clip in clips]
@@ -261,4 +309,4 @@ def decode_many(model, sessions: Sequence[LiveSession]) -> list[list[Word]]:
             index = max(0, bisect.bisect_right(starts, w.start + 1e-3) - 1)
             if w.word.strip():
                 heard[index].append(Word(w.start - starts[index], w.end - starts[index], w.word))
-    return heard
+    return [unlooped(words) for words in heard]

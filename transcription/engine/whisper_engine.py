@@ -206,35 +206,40 @@ class WhisperEngine:
         groups = (
             [clips[i : i + size] for i in range(0, len(clips), size)] if len(layout.offsets) == 1 else [clips]
         )
-        said: list[str] = []
         try:
             for _ in range(MAX_PASSES):
-                pipeline = _pipeline(self._model)
-                # Short speech (a clip, a call's answer) pads to a window just past its longest
-                # clip rather than 30 s: a 5 s clip's decoding costs half (whisper_window.py).
+                pipeline, said = _pipeline(self._model), ""
                 for group in groups:
-                    with encoder_window(max(clip["end"] - clip["start"] for clip in group)):
-                        pieces, _ = pipeline.transcribe(
-                            audio,
-                            language=language or None,
-                            beam_size=5,
-                            clip_timestamps=group,  # vad_filter is ignored: the clips are the speech
-                            batch_size=min(len(group), size),
-                            without_timestamps=False,  # segments within a clip, as `transcribe` gives
-                            **{**asked, "initial_prompt": _primed(asked["initial_prompt"], said)},
-                        )
-                        for piece in pieces:
-                            index = layout.owner_at(piece.start)
-                            offset, total = layout.offsets[index], layout.totals[index]
-                            said.append(piece.text.strip())
-                            yield index, _segment(piece, offset, total, piece.text.strip())
-                groups, said = [pipeline.unfinished] if pipeline.unfinished else [], []
+                    primed = {**asked, "initial_prompt": _primed(asked, said)}
+                    for piece in _decode_group(pipeline, audio, group, size, language, primed):
+                        said = f"{said} {piece.text.strip()}"[-PROMPT_CHARS:]
+                        index = layout.owner_at(piece.start)
+                        offset, total = layout.offsets[index], layout.totals[index]
+                        yield index, _segment(piece, offset, total, piece.text.strip())
+                groups = [pipeline.unfinished] if pipeline.unfinished else []
                 if not groups:
                     return
         except RuntimeError as exc:
             if "out of memory" in str(exc).lower():
                 raise EngineOutOfMemory("The device ran out of memory on this recording.") from exc
             raise
+
+
+def _decode_group(pipeline, audio: np.ndarray, group: list[dict], size: int, language: str, asked: dict):
+    """Clips through the pipeline, `size` at a time."""
+    # Short speech (a clip, a call's answer) pads to a window just past its longest clip rather
+    # than 30 s: a 5 s clip's decoding costs half (whisper_window.py).
+    with encoder_window(max(clip["end"] - clip["start"] for clip in group)):
+        pieces, _ = pipeline.transcribe(
+            audio,
+            language=language or None,
+            beam_size=5,
+            clip_timestamps=group,  # vad_filter is ignored: the clips are the speech
+            batch_size=min(len(group), size),
+            without_timestamps=False,  # segments within a clip, as `transcribe` gives
+            **asked,
+        )
+        yield from pieces
 
 
 def _pipeline(model):
@@ -275,10 +280,15 @@ def _unfinished(tokenizer, tokens: list[int], chunk: dict, pieces: list[dict]) -
     return [{"start": round(max(chunk["offset"], start - BACKOFF), 3), "end": round(end, 3)}]
 
 
-def _primed(prompt: str | None, said: list[str]) -> str | None:
+def _primed(asked: dict, said: str) -> str | None:
     """The job's own prompt, then the tail of what was said before (Whisper keeps the last 223
-    tokens of a prompt; PROMPT_CHARS is more than that)."""
-    return (" ".join([prompt or "", *said]).strip()[-PROMPT_CHARS:]) or None
+    tokens of a prompt; PROMPT_CHARS is more than that). Not with hotwords, which faster-whisper
+    puts in the same prompt: on a 5-minute reading, 4 hotwords took the WER from 3.3 to 7.6 %
+    unprimed, to 22 % primed (40 hotwords: 18 and 48 %)."""
+    prompt = asked["initial_prompt"]
+    if asked["hotwords"]:
+        return prompt
+    return f"{prompt or ''} {said}".strip()[-PROMPT_CHARS:] or None
 
 
 def _asked(hotwords: Sequence[str], recognition: Recognition) -> dict:
